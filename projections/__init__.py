@@ -1,0 +1,1 @@
+"""Consumers of the event log: the projector (views) and the relay (Redis streams)."""

@@ -1,0 +1,109 @@
+"""A leader-elected consumer of the log, woken by NOTIFY, the frame of projector and relay.
+
+Each consumer runs on one dedicated connection that holds a session advisory lock: only one
+instance per consumer name is active across all processes on the database, and when its
+connection dies the lock goes with it and a standby takes over. NOTIFY is only a hint to read
+sooner; the commit-order query is the truth, and an idle poll covers a missed hint and events
+held back behind a long transaction.
+"""
+
+import asyncio
+import logging
+
+import asyncpg
+
+from service.domain.events import LoggedEvent
+from service.store.database import connect
+
+from .log_reader import LogPosition, read_after
+
+log = logging.getLogger(__name__)
+
+EVENTS_CHANNEL = "threadlog_events"
+
+
+class LogConsumer:
+    name: str = ""
+    lock_key: int = 0
+    # Failures of a dependency that is down for a while: logged briefly, then retried.
+    transient_errors: tuple[type[BaseException], ...] = (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+    )
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        batch_size: int = 1000,
+        idle_poll: float = 0.25,
+        standby_poll: float = 1.0,
+    ) -> None:
+        self.dsn = dsn
+        self.batch_size = batch_size
+        self.idle_poll = idle_poll
+        self.standby_poll = standby_poll
+        self.is_leader = False
+        self.position: LogPosition | None = None
+
+    async def resume_position(self, conn: asyncpg.Connection) -> LogPosition:
+        raise NotImplementedError
+
+    async def handle(self, conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:
+        """Applies a batch; only returns once its effect and checkpoint are durable."""
+        raise NotImplementedError
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Runs until `stop` is set, surviving lost connections and failures with a backoff."""
+        backoff = 0.1
+        while not stop.is_set():
+            try:
+                await self._run_once(stop)
+                backoff = 0.1
+            except self.transient_errors as exc:
+                log.warning("%s: %r; retrying", self.name, exc)
+            except Exception:
+                log.exception("%s: batch failed; retrying", self.name)
+            self.is_leader = False
+            await _sleep_unless(stop, backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _run_once(self, stop: asyncio.Event) -> None:
+        conn = await connect(self.dsn)
+        try:
+            while not await conn.fetchval("select pg_try_advisory_lock($1)", self.lock_key):
+                if await _sleep_unless(stop, self.standby_poll):
+                    return
+            self.is_leader = True
+            log.info("%s: active", self.name)
+            wake = asyncio.Event()
+            await conn.add_listener(EVENTS_CHANNEL, lambda *_: wake.set())
+            self.position = await self.resume_position(conn)
+            while not stop.is_set():
+                wake.clear()
+                events = await read_after(conn, self.position, self.batch_size)
+                if events:
+                    await self.handle(conn, events)
+                    last = events[-1]
+                    self.position = LogPosition(last.transaction_id, last.global_position)
+                    continue
+                waiter = asyncio.ensure_future(wake.wait())
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait(
+                    {waiter, stopper}, timeout=self.idle_poll, return_when="FIRST_COMPLETED"
+                )
+                waiter.cancel()
+                stopper.cancel()
+        finally:
+            self.is_leader = False
+            await conn.close(timeout=5)
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleeps up to `seconds`; True when `stop` was set meanwhile."""
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+        return True
+    except TimeoutError:
+        return False

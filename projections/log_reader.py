@@ -1,0 +1,58 @@
+"""The one reader of the log in commit order, shared by the projector, the relay and backfills."""
+
+from typing import NamedTuple
+
+import asyncpg
+
+from service.domain.events import LoggedEvent
+from service.store.sql import query
+
+
+class LogPosition(NamedTuple):
+    """A place in commit order: (transaction id, global position)."""
+
+    transaction_id: int
+    global_position: int
+
+    @classmethod
+    def parse(cls, text: str) -> "LogPosition":
+        tx, _, pos = text.partition("-")
+        return cls(int(tx), int(pos))
+
+    def __str__(self) -> str:
+        return f"{self.transaction_id}-{self.global_position}"
+
+
+START = LogPosition(0, 0)
+
+
+async def read_after(
+    conn: asyncpg.Connection | asyncpg.Pool, after: LogPosition, limit: int
+) -> list[LoggedEvent]:
+    """Up to `limit` events after `after`, in commit order, none of which can be overtaken."""
+    rows = await conn.fetch(
+        query("read-log"), str(after.transaction_id), after.global_position, limit
+    )
+    return [
+        LoggedEvent(
+            global_position=r["global_position"],
+            transaction_id=r["transaction_id"],
+            thread_id=r["thread_id"],
+            version=r["version"],
+            event_id=r["event_id"],
+            type=r["type"],
+            data=r["data"],
+            metadata=r["metadata"],
+            recorded_at=r["recorded_at"],
+        )
+        for r in rows
+    ]
+
+
+async def read_checkpoint(conn: asyncpg.Connection | asyncpg.Pool, name: str) -> LogPosition:
+    row = await conn.fetchrow(query("read-checkpoint"), name)
+    return LogPosition(row["transaction_id"], row["global_position"]) if row else START
+
+
+async def write_checkpoint(conn: asyncpg.Connection, name: str, at: LogPosition) -> None:
+    await conn.execute(query("write-checkpoint"), name, str(at.transaction_id), at.global_position)

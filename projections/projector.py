@@ -1,0 +1,42 @@
+"""The projector: applies the log to the thread and message views, exactly once.
+
+A batch's view writes and the checkpoint move in one transaction, so a crash anywhere leaves
+the views and the checkpoint in agreement. After commit it notifies 'threadlog_projected' with
+the new position, which is what API processes wait on for read-your-writes.
+"""
+
+import asyncpg
+
+from service.domain.events import LoggedEvent
+from service.domain.state import view_changes
+from service.store.sql import query
+
+from .consumer import LogConsumer
+from .log_reader import LogPosition, read_checkpoint, write_checkpoint
+
+PROJECTED_CHANNEL = "threadlog_projected"
+
+
+class Projector(LogConsumer):
+    name = "projector"
+    lock_key = 0x74686C01
+
+    async def resume_position(self, conn: asyncpg.Connection) -> LogPosition:
+        return await read_checkpoint(conn, self.name)
+
+    async def handle(self, conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:
+        changes = view_changes(events)
+        last = events[-1]
+        at = LogPosition(last.transaction_id, last.global_position)
+        async with conn.transaction():
+            if changes.threads:
+                await conn.execute(query("project-threads"), changes.threads)
+            if changes.messages:
+                await conn.execute(query("project-messages"), changes.messages)
+            await conn.execute(
+                query("project-thread-versions"),
+                list(changes.thread_versions),
+                list(changes.thread_versions.values()),
+            )
+            await write_checkpoint(conn, self.name, at)
+            await conn.execute(query("notify-projected"), str(at))

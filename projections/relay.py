@@ -1,0 +1,94 @@
+"""The relay: publishes the log, in commit order, to Redis streams.
+
+The log is the outbox. Each event is XADDed with the explicit id <transaction_id>-<position>,
+first to its thread's stream, then (after the whole batch's thread entries) to the global one.
+Redis refuses an id that is not above the stream's last one, so a re-publish after a crash
+between XADD and checkpoint is rejected and skipped, never duplicated; and a crash between the
+two writes never leaves a thread stream short, since the thread write always comes first.
+"""
+
+import logging
+
+import asyncpg
+import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from service.domain.events import LoggedEvent
+
+from .consumer import LogConsumer
+from .envelope import envelope
+from .log_reader import LogPosition, read_checkpoint, write_checkpoint
+
+log = logging.getLogger(__name__)
+
+
+def global_stream(prefix: str) -> str:
+    return f"{prefix}:events"
+
+
+def thread_stream(prefix: str, thread_id: str) -> str:
+    # Braces make the thread id the Redis Cluster hash tag.
+    return f"{prefix}:thread:{{{thread_id}}}"
+
+
+def _already_published(result: object) -> bool:
+    return isinstance(result, ResponseError) and "equal or smaller" in str(result)
+
+
+class Relay(LogConsumer):
+    name = "relay"
+    lock_key = 0x74686C02
+    transient_errors = (*LogConsumer.transient_errors, RedisConnectionError, RedisTimeoutError)
+
+    def __init__(
+        self,
+        dsn: str,
+        redis_client: redis.Redis,
+        *,
+        prefix: str,
+        maxlen: int | None = 1_000_000,
+        thread_maxlen: int | None = 10_000,
+        **kwargs,
+    ) -> None:
+        super().__init__(dsn, **kwargs)
+        self.redis = redis_client
+        self.prefix = prefix
+        self.maxlen = maxlen
+        self.thread_maxlen = thread_maxlen
+        self.skipped = 0
+
+    async def resume_position(self, conn: asyncpg.Connection) -> LogPosition:
+        checkpoint = await read_checkpoint(conn, self.name)
+        try:
+            info = await self.redis.xinfo_stream(global_stream(self.prefix))
+        except ResponseError:  # no such key yet
+            return checkpoint
+        last = info["last-generated-id"]
+        published = LogPosition.parse(last.decode() if isinstance(last, bytes) else last)
+        return max(checkpoint, published)
+
+    async def handle(self, conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:
+        entries = [(e, envelope(e)) for e in events]
+        pipe = self.redis.pipeline(transaction=False)
+        for event, fields in entries:
+            pipe.xadd(
+                thread_stream(self.prefix, event.thread_id),
+                fields,
+                id=event.position,
+                maxlen=self.thread_maxlen,
+                approximate=True,
+            )
+        global_key = global_stream(self.prefix)
+        for event, fields in entries:
+            pipe.xadd(global_key, fields, id=event.position, maxlen=self.maxlen, approximate=True)
+        for result in await pipe.execute(raise_on_error=False):
+            if isinstance(result, Exception):
+                if not _already_published(result):
+                    raise result
+                self.skipped += 1
+        last = events[-1]
+        await write_checkpoint(
+            conn, self.name, LogPosition(last.transaction_id, last.global_position)
+        )

@@ -1,0 +1,1 @@
+"""threadlog: an OpenAI-compatible threads & messages service, event-sourced on Postgres."""

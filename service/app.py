@@ -1,0 +1,86 @@
+"""The aiohttp application factory and the resources each process opens and closes."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import redis.asyncio as redis
+from aiohttp import web
+
+from projections.projector import Projector
+from projections.relay import Relay
+
+from .appkeys import API_KEYS, CONTEXT, SETTINGS
+from .auth import ApiKeys
+from .config import Settings
+from .handlers import setup_routes
+from .middleware import authenticate, errors
+from .operations import Context
+from .store.database import connect, create_pool
+from .store.migrate import migrate
+from .store.projection_wait import ProjectionWait
+
+log = logging.getLogger(__name__)
+
+
+async def apply_migrations(database_url: str) -> list[str]:
+    conn = await connect(database_url)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def running_workers(settings: Settings) -> AsyncIterator[tuple[Projector, Relay]]:
+    """Projector and relay as background tasks, stopped between batches on exit."""
+    client = redis.from_url(settings.redis_url)
+    projector = Projector(settings.database_url)
+    relay = Relay(
+        settings.database_url,
+        client,
+        prefix=settings.redis_prefix,
+        maxlen=settings.stream_maxlen,
+        thread_maxlen=settings.thread_stream_maxlen,
+    )
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(w.run(stop)) for w in (projector, relay)]
+    try:
+        yield projector, relay
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await client.aclose()
+
+
+def create_app(
+    settings: Settings, *, workers: bool = True, migrate_at_start: bool = True
+) -> web.Application:
+    app = web.Application(
+        middlewares=[errors, authenticate], client_max_size=settings.max_body_bytes
+    )
+    app[SETTINGS] = settings
+    app[API_KEYS] = ApiKeys(settings.api_keys)
+    setup_routes(app)
+
+    async def resources(app: web.Application) -> AsyncIterator[None]:
+        if migrate_at_start:
+            applied = await apply_migrations(settings.database_url)
+            if applied:
+                log.info("applied migrations: %s", ", ".join(applied))
+        pool = await create_pool(
+            settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max
+        )
+        projection = ProjectionWait(settings.database_url)
+        await projection.start()
+        app[CONTEXT] = Context(pool, projection, settings.read_your_writes_timeout)
+        async with contextlib.AsyncExitStack() as stack:
+            if workers:
+                await stack.enter_async_context(running_workers(settings))
+            yield
+        await projection.close()
+        await pool.close()
+
+    app.cleanup_ctx.append(resources)
+    return app

@@ -1,0 +1,144 @@
+"""The `threadlog` command: serve, worker, migrate, dev."""
+
+import argparse
+import asyncio
+import logging
+import os
+import secrets
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from .app import apply_migrations, create_app, running_workers
+from .config import ConfigError, Settings
+
+log = logging.getLogger("threadlog")
+
+
+def _use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # not on Windows; asyncio's own loop works, only slower
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _serve(settings: Settings, host: str, port: int, *, workers: bool, banner=None) -> None:
+    app = create_app(settings, workers=workers)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1] if runner.addresses else port
+    url = f"http://{host}:{bound}"
+    log.info("listening on %s", url)
+    if banner:
+        banner(url)
+    try:
+        await _until_signalled()
+    finally:
+        # Lets in-flight requests finish, then closes workers and pools (cleanup_ctx).
+        await runner.cleanup()
+
+
+async def _worker(settings: Settings) -> None:
+    await apply_migrations(settings.database_url)
+    async with running_workers(settings):
+        await _until_signalled()
+
+
+def _settings(require_keys: bool = True, **overrides: object) -> Settings:
+    try:
+        settings = Settings.from_env(**overrides)
+    except ConfigError as exc:
+        sys.exit(f"threadlog: {exc}")
+    if require_keys and not settings.api_keys:
+        sys.exit("threadlog: THREADLOG_API_KEYS is empty; set it to key:project[,key:project...]")
+    return settings
+
+
+def _dev_key(data_dir: Path) -> str:
+    """A development key kept in the data folder, so scripts keep working across restarts."""
+    path = data_dir / "dev-key"
+    if path.exists():
+        return path.read_text().strip()
+    key = "sk-dev-" + secrets.token_urlsafe(24)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+def _dev(args: argparse.Namespace) -> None:
+    from .devservers import DevServers
+
+    data_dir = Path(args.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    servers = DevServers(data_dir)
+    # Signals during start-up must still stop the servers: turn them into a clean exit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        urls = servers.start()
+        key = _dev_key(data_dir)
+        keys = os.environ.get("THREADLOG_API_KEYS") or f"{key}:default"
+        os.environ["THREADLOG_API_KEYS"] = keys
+        settings = _settings(database_url=urls.database_url, redis_url=urls.redis_url)
+
+        def banner(url: str) -> None:
+            print(
+                f"threadlog is running at {url}/v1\n"
+                f"  API key:  {key} (project 'default')\n"
+                f"  Postgres: {urls.database_url}\n"
+                f"  Redis:    {urls.redis_url}\n"
+                "Press Ctrl-C to stop.",
+                flush=True,
+            )
+
+        asyncio.run(_serve(settings, args.host, args.port, workers=True, banner=banner))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        servers.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="threadlog", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP API (with projector and relay)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--no-workers", action="store_true", help="do not run the projector and relay here"
+    )
+    sub.add_parser("worker", help="run the projector and relay only")
+    sub.add_parser("migrate", help="apply pending database migrations and exit")
+    dev = sub.add_parser("dev", help="embedded Postgres and Redis, then the API: no set-up")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--data-dir", default=".threadlog", help="where the dev servers keep data")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(
+        level=os.environ.get("THREADLOG_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    _use_uvloop()
+    if args.command == "serve":
+        settings = _settings()
+        asyncio.run(_serve(settings, args.host, args.port, workers=not args.no_workers))
+    elif args.command == "worker":
+        asyncio.run(_worker(_settings(require_keys=False)))
+    elif args.command == "migrate":
+        applied = asyncio.run(apply_migrations(_settings(require_keys=False).database_url))
+        print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+    elif args.command == "dev":
+        _dev(args)

@@ -1,0 +1,64 @@
+"""Settings, read from the environment once at start."""
+
+import os
+from dataclasses import dataclass, field
+
+
+class ConfigError(Exception):
+    pass
+
+
+def parse_api_keys(text: str) -> dict[str, str]:
+    """THREADLOG_API_KEYS: comma-separated key:project pairs."""
+    keys: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, project = pair.partition(":")
+        if not sep or not key or not project:
+            raise ConfigError(f"THREADLOG_API_KEYS: expected key:project, got {pair[:4]}...")
+        keys[key] = project
+    return keys
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    api_keys: dict[str, str] = field(repr=False)
+    redis_prefix: str = "threadlog"
+    # How long a write waits for the projector before answering from the event itself.
+    read_your_writes_timeout: float = 5.0
+    max_body_bytes: int = 4 * 1024 * 1024
+    pool_min: int = 2
+    pool_max: int = 10
+    stream_maxlen: int = 1_000_000
+    thread_stream_maxlen: int = 10_000
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        env = os.environ
+        values: dict[str, object] = {
+            "database_url": env.get(
+                "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+            ),
+            "redis_url": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "api_keys": parse_api_keys(env.get("THREADLOG_API_KEYS", "")),
+            "redis_prefix": env.get("THREADLOG_REDIS_PREFIX", "threadlog"),
+            "read_your_writes_timeout": _float("THREADLOG_READ_YOUR_WRITES_TIMEOUT", 5.0),
+            "max_body_bytes": _int("THREADLOG_MAX_BODY_BYTES", 4 * 1024 * 1024),
+            "pool_min": _int("THREADLOG_DB_POOL_MIN", 2),
+            "pool_max": _int("THREADLOG_DB_POOL_MAX", 10),
+            "stream_maxlen": _int("THREADLOG_STREAM_MAXLEN", 1_000_000),
+            "thread_stream_maxlen": _int("THREADLOG_THREAD_STREAM_MAXLEN", 10_000),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]

@@ -1,0 +1,26 @@
+"""Failures the domain reports; the HTTP layer turns each into OpenAI's error body."""
+
+
+class ApiError(Exception):
+    """An error with OpenAI's fields: message, type, param, code, and the HTTP status."""
+
+    status = 400
+    type = "invalid_request_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+
+class InvalidRequest(ApiError):
+    status = 400
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+def thread_not_found(thread_id: str) -> NotFound:
+    return NotFound(f"No thread found with id '{thread_id}'.", param="thread_id")

@@ -1,0 +1,93 @@
+"""Listing a thread's messages: query parameters and how a page is cut from the thread.
+
+Order is the thread's own order (the version of each MessageCreated event), never a clock.
+`after` and `before` may come together (the official SDK merges `after` into the original
+query): the page is then what lies between them, from the `after` side.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import InvalidRequest
+
+LIMIT_DEFAULT = 20
+LIMIT_MAX = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    limit: int
+    order: Literal["asc", "desc"]
+    after: str | None
+    before: str | None
+    run_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    """How to scan (message_view by position): direction, exclusive bounds, and whether the
+    rows come back in the opposite order to the list's and must be reversed."""
+
+    direction: Literal["up", "down"]
+    lower_id: str | None
+    upper_id: str | None
+    reverse: bool
+
+
+def _one(query: object, name: str) -> str | None:
+    values = query.getall(name, [])  # type: ignore[attr-defined]
+    return values[-1] if values else None
+
+
+def parse_list_query(query: object) -> ListQuery:
+    """Reads the query string (a multidict); the last value wins when a name repeats."""
+    raw_limit = _one(query, "limit")
+    if raw_limit is None or raw_limit == "":
+        limit = LIMIT_DEFAULT
+    else:
+        try:
+            limit = int(raw_limit)
+        except ValueError:
+            raise InvalidRequest(
+                f"Invalid 'limit': expected an integer, but got '{raw_limit}' instead.",
+                param="limit",
+                code="invalid_type",
+            ) from None
+        if not 1 <= limit <= LIMIT_MAX:
+            raise InvalidRequest(
+                f"Invalid 'limit': integer out of range. Expected a value between 1 and "
+                f"{LIMIT_MAX}, but got {limit} instead.",
+                param="limit",
+                code="integer_out_of_range",
+            )
+    order = _one(query, "order") or "desc"
+    if order not in ("asc", "desc"):
+        raise InvalidRequest(
+            f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
+            param="order",
+            code="invalid_value",
+        )
+    return ListQuery(
+        limit=limit,
+        order=order,  # type: ignore[arg-type]
+        after=_one(query, "after") or None,
+        before=_one(query, "before") or None,
+        run_id=_one(query, "run_id") or None,
+    )
+
+
+def plan_page(q: ListQuery) -> PagePlan:
+    # In list order, `after` bounds the near side and `before` the far side. A `before` alone
+    # asks for the page just before it, so the scan starts at the cursor and is reversed.
+    backwards = q.before is not None and q.after is None
+    if q.order == "asc":
+        return PagePlan("down" if backwards else "up", q.after, q.before, backwards)
+    return PagePlan("up" if backwards else "down", q.before, q.after, backwards)
+
+
+def cursor_not_in_thread(param: str, cursor: str, thread_id: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"Invalid '{param}': '{cursor}' is not a message of thread '{thread_id}'.",
+        param=param,
+        code="invalid_value",
+    )

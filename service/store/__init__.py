@@ -1,0 +1,1 @@
+"""Adapters to Postgres: the event store, the views, migrations, and waiting for projections."""

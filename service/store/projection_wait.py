@@ -1,0 +1,85 @@
+"""Waiting, in an API process, until the projector has passed a position in the log.
+
+One LISTEN connection per process follows 'threadlog_projected'; each waiter is a future keyed
+by the position it needs, resolved when a notification reaches it. No polling on the hot path:
+a slow re-read of the checkpoint only covers a lost notification or a lost connection.
+"""
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+
+import asyncpg
+
+from projections.log_reader import LogPosition, read_checkpoint
+from projections.projector import PROJECTED_CHANNEL
+
+from .database import connect
+
+log = logging.getLogger(__name__)
+
+
+class ProjectionWait:
+    def __init__(self, dsn: str, *, recheck: float = 0.5) -> None:
+        self.dsn = dsn
+        self.recheck = recheck
+        self.position = LogPosition(0, 0)
+        self._waiters: list[tuple[LogPosition, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._task: asyncio.Task[None] | None = None
+        self._conn: asyncpg.Connection | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._follow())
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def wait(self, target: LogPosition, seconds: float) -> bool:
+        """True once the projector is at or past `target`; False after `seconds`."""
+        if target <= self.position:
+            return True
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (target, next(self._order), future))
+        try:
+            await asyncio.wait_for(future, seconds)
+            return True
+        except TimeoutError:
+            return False
+
+    def _advance(self, position: LogPosition) -> None:
+        if position > self.position:
+            self.position = position
+        while self._waiters and self._waiters[0][0] <= self.position:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)
+        # Waiters that timed out leave cancelled futures behind; drop them lazily.
+        if self._waiters and all(f.done() for _, _, f in self._waiters):
+            self._waiters.clear()
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        self._advance(LogPosition.parse(payload))
+
+    async def _follow(self) -> None:
+        while True:
+            try:
+                conn = await connect(self.dsn)
+                try:
+                    await conn.add_listener(PROJECTED_CHANNEL, self._on_notify)
+                    while True:
+                        self._advance(await read_checkpoint(conn, "projector"))
+                        await asyncio.sleep(self.recheck)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await conn.close(timeout=2)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("projection wait: %r; reconnecting", exc)
+                await asyncio.sleep(1.0)

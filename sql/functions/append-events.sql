@@ -1,0 +1,52 @@
+-- Appends events to one thread in a single statement (one round trip, one transaction).
+--
+-- The advisory lock comes before the first write so that the transaction id, assigned at that
+-- write, is taken while holding the thread: commit order then matches version order, which the
+-- commit-order reader relies on.
+--
+-- p_create: true for a new thread (the stream head is inserted), false to append to an existing,
+-- not deleted thread of p_project. Returns no row when that thread does not exist for p_project.
+create or replace function threadlog_append_events(
+    p_thread_id text,
+    p_project text,
+    p_create boolean,
+    p_event_ids uuid[],
+    p_types text[],
+    p_data jsonb[],
+    p_metadata jsonb
+) returns table (first_version bigint, last_version bigint, transaction_id bigint,
+                 last_position bigint)
+language plpgsql as $$
+declare
+    v_count int := cardinality(p_event_ids);
+    v_last bigint;
+    v_position bigint;
+begin
+    perform pg_advisory_xact_lock(hashtextextended(p_thread_id, 0));
+    if p_create then
+        insert into stream_heads (thread_id, project, version)
+        values (p_thread_id, p_project, v_count)
+        returning version into v_last;
+    else
+        update stream_heads h set version = h.version + v_count
+        where h.thread_id = p_thread_id and h.project = p_project and not h.deleted
+        returning h.version into v_last;
+        if v_last is null then
+            return;
+        end if;
+    end if;
+
+    with inserted as (
+        insert into events (thread_id, version, event_id, type, data, metadata)
+        select p_thread_id, v_last - v_count + e.ord, e.event_id, e.type, e.data, p_metadata
+        from unnest(p_event_ids, p_types, p_data) with ordinality as e(event_id, type, data, ord)
+        returning events.global_position
+    )
+    select max(inserted.global_position) into v_position from inserted;
+
+    perform pg_notify('threadlog_events', '');
+
+    return query
+    select v_last - v_count + 1, v_last, pg_current_xact_id()::text::bigint, v_position;
+end;
+$$;

@@ -1,0 +1,1 @@
+select * from message_view where thread_id = $1 and position = $2

@@ -1,0 +1,1 @@
+select * from thread_view where id = $1 and project = $2

@@ -1,0 +1,1 @@
+select pg_notify('threadlog_projected', $1)

@@ -1,0 +1,10 @@
+insert into message_view (thread_id, position, id, created_at, role, content, attachments,
+                          metadata, assistant_id, run_id, status, incomplete_details,
+                          completed_at, incomplete_at)
+select thread_id, position, id, created_at, role, content, attachments, metadata, assistant_id,
+       run_id, status, incomplete_details, completed_at, incomplete_at
+from jsonb_to_recordset($1::jsonb) as r(
+    thread_id text, position bigint, id text, created_at bigint, role text, content jsonb,
+    attachments jsonb, metadata jsonb, assistant_id text, run_id text, status text,
+    incomplete_details jsonb, completed_at bigint, incomplete_at bigint
+)

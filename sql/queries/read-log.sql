@@ -1,0 +1,17 @@
+-- The one reader of the log in commit order, shared by the projector and the relay.
+-- transaction_id < xmin of the current snapshot: every transaction below it has finished, so no
+-- event can still commit behind the cursor (a plain "global_position > $last" skips late commits).
+select global_position,
+       transaction_id::text::bigint as transaction_id,
+       thread_id,
+       version,
+       event_id,
+       type,
+       data,
+       metadata,
+       recorded_at
+from events
+where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
+  and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+order by transaction_id, global_position
+limit $3
