@@ -11,5 +11,5 @@ API_KEYS = web.AppKey("api_keys", ApiKeys)
 CONTEXT = web.AppKey("context", Context)
 
 # Per request (set by the auth middleware).
-PROJECT = "threadlog.project"
-REQUEST_ID = "threadlog.request_id"
+PROJECT = web.RequestKey("project", str)
+REQUEST_ID = web.RequestKey("request_id", str)

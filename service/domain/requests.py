@@ -59,9 +59,9 @@ class _HasMetadata(_Strict):
 
 
 def _by_type(value: Any) -> str | None:
-    if isinstance(value, dict) and isinstance(value.get("type"), str):
-        return "#" + value["type"]
-    return None
+    """The union tag of a part or tool: from a JSON object, or a model when serialising."""
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "#" + kind if isinstance(kind, str) else None
 
 
 Detail = Literal["auto", "low", "high"]

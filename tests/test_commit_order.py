@@ -1,0 +1,216 @@
+"""The late-commit case, and the relay's handling of re-publishes after a crash."""
+
+import asyncio
+import dataclasses
+import uuid
+
+import httpx
+
+from projections.envelope import envelope
+from projections.log_reader import START, read_after, read_checkpoint
+from projections.relay import Relay, global_stream, thread_stream
+from service.app import apply_migrations
+from service.domain.events import MESSAGE_CREATED
+from service.handlers import CONSISTENCY_HEADER
+from service.store.database import connect, create_pool
+from service.store.event_store import append
+from service.store.sql import query
+
+from .conftest import KEY_A, PROJECT_A
+
+
+async def _wait_for(predicate, seconds: float = 10.0):
+    for _ in range(int(seconds / 0.05)):
+        result = await predicate()
+        if result:
+            return result
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+async def test_late_commit_is_neither_skipped_nor_doubled(
+    settings, make_database, make_prefix, start_server, redis_client
+):
+    own = dataclasses.replace(
+        settings,
+        database_url=await make_database(),
+        redis_prefix=make_prefix(),
+        read_your_writes_timeout=0.5,
+    )
+    url = await start_server(own)
+    async with httpx.AsyncClient(headers={"Authorization": f"Bearer {KEY_A}"}) as http:
+        early_thread = (await http.post(f"{url}/threads", json={})).json()["id"]
+        late_thread = (await http.post(f"{url}/threads", json={})).json()["id"]
+
+        # An append that takes its position first but commits last.
+        held = await connect(own.database_url)
+        transaction = held.transaction()
+        await transaction.start()
+        row = await held.fetchrow(
+            query("append-events"),
+            early_thread,
+            PROJECT_A,
+            False,
+            [uuid.uuid4()],
+            [MESSAGE_CREATED],
+            [
+                {
+                    "id": "msg_heldopen",
+                    "thread_id": early_thread,
+                    "created_at": 1,
+                    "role": "user",
+                    "content": [{"type": "text", "text": {"value": "held", "annotations": []}}],
+                    "attachments": [],
+                    "metadata": {},
+                    "assistant_id": None,
+                    "run_id": None,
+                }
+            ],
+            {"project": PROJECT_A},
+        )
+        held_position = row["last_position"]
+
+        # A later append commits while the first is still open. Readers must not pass the
+        # open one: the projector holds back, so this answer comes after the bounded wait.
+        later = await http.post(
+            f"{url}/threads/{late_thread}/messages", json={"role": "user", "content": "later"}
+        )
+        assert later.status_code == 200
+        assert later.headers[CONSISTENCY_HEADER] == "timeout"
+        db = await connect(own.database_url)
+        later_position = await db.fetchval(
+            "select global_position from events where thread_id = $1 and version = 2", late_thread
+        )
+        assert later_position > held_position
+        checkpoint = await read_checkpoint(db, "projector")
+        assert checkpoint.global_position < held_position
+
+        await transaction.commit()
+        await held.close()
+
+        async def both_projected():
+            return (
+                await db.fetchval(
+                    "select count(*) from message_view where id = any($1)",
+                    ["msg_heldopen", later.json()["id"]],
+                )
+                == 2
+            )
+
+        await _wait_for(both_projected)
+        listed = (await http.get(f"{url}/threads/{early_thread}/messages")).json()
+        assert [m["id"] for m in listed["data"]] == ["msg_heldopen"]
+
+        key = global_stream(own.redis_prefix)
+
+        async def published():
+            entries = await redis_client.xrange(key)
+            return entries if len(entries) == 4 else None
+
+        entries = await _wait_for(published)
+        messages = [f for _, f in entries if f["type"] == MESSAGE_CREATED]
+        assert [f["thread_id"] for f in messages] == [early_thread, late_thread]
+        await db.close()
+
+
+async def _relay_until(relay: Relay, target, stop: asyncio.Event) -> None:
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        for _ in range(200):
+            if relay.position is not None and relay.position >= target:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("relay did not reach the end of the log")
+    finally:
+        stop.set()
+        await task
+
+
+async def _seed_log(dsn: str, threads: int, messages: int) -> None:
+    from service.domain import events as ev
+    from service.domain.requests import CreateMessage
+
+    pool = await create_pool(dsn)
+    try:
+        for t in range(threads):
+            thread_id = f"thread_relay{t}"
+            await append(
+                pool, thread_id, "p", [ev.thread_created(thread_id, 1, None, None)], {}, create=True
+            )
+            for m in range(messages):
+                request = CreateMessage(role="user", content=f"{t}-{m}")
+                event = ev.message_created(thread_id, f"msg_{t}_{m}", 1, request)
+                await append(pool, thread_id, "p", [event], {"project": "p"}, create=False)
+    finally:
+        await pool.close()
+
+
+async def _lengths(client, prefix: str, threads: int) -> list[int]:
+    keys = [global_stream(prefix)] + [
+        thread_stream(prefix, f"thread_relay{t}") for t in range(threads)
+    ]
+    return [await client.xlen(k) for k in keys]
+
+
+async def test_relay_republish_after_a_crash_makes_no_duplicate(
+    make_database, make_prefix, redis_client
+):
+    dsn, prefix = await make_database(), make_prefix()
+    await apply_migrations(dsn)
+    await _seed_log(dsn, threads=2, messages=3)
+    conn = await connect(dsn)
+    events = await read_after(conn, START, 100)
+    last = events[-1]
+    end = (last.transaction_id, last.global_position)
+
+    relay = Relay(dsn, redis_client, prefix=prefix)
+    await _relay_until(relay, end, asyncio.Event())
+    assert await _lengths(redis_client, prefix, 2) == [8, 4, 4]
+
+    # Crash after XADD, before the checkpoint: the checkpoint is behind what Redis has.
+    await conn.execute(
+        "update log_checkpoints set transaction_id = '0', global_position = 0 where name = 'relay'"
+    )
+    restarted = Relay(dsn, redis_client, prefix=prefix)
+    await _relay_until(restarted, end, asyncio.Event())
+    assert await _lengths(redis_client, prefix, 2) == [8, 4, 4]
+
+    # A relay that re-publishes the same batch anyway is refused by Redis, entry by entry.
+    await restarted.handle(conn, events)
+    assert restarted.skipped == 16
+    assert await _lengths(redis_client, prefix, 2) == [8, 4, 4]
+
+    # Crash between a batch's thread-stream writes and its global writes.
+    await _seed_log_more(dsn)
+    fresh = await read_after(conn, end_position(events), 100)
+    assert len(fresh) == 1
+    await redis_client.xadd(
+        thread_stream(prefix, fresh[0].thread_id), envelope(fresh[0]), id=fresh[0].position
+    )
+    third = Relay(dsn, redis_client, prefix=prefix)
+    await _relay_until(third, (fresh[0].transaction_id, fresh[0].global_position), asyncio.Event())
+    assert third.skipped == 1
+    assert await _lengths(redis_client, prefix, 2) == [9, 5, 4]
+    ids = [eid for eid, _ in await redis_client.xrange(global_stream(prefix))]
+    assert ids == [e.position for e in events + fresh]
+    await conn.close()
+
+
+def end_position(events):
+    from projections.log_reader import LogPosition
+
+    return LogPosition(events[-1].transaction_id, events[-1].global_position)
+
+
+async def _seed_log_more(dsn: str) -> None:
+    from service.domain import events as ev
+    from service.domain.requests import CreateMessage
+
+    pool = await create_pool(dsn)
+    try:
+        event = ev.message_created(
+            "thread_relay0", "msg_extra", 1, CreateMessage(role="user", content="extra")
+        )
+        await append(pool, "thread_relay0", "p", [event], {"project": "p"}, create=False)
+    finally:
+        await pool.close()
