@@ -33,20 +33,7 @@ async def read_after(
     rows = await conn.fetch(
         query("read-log"), str(after.transaction_id), after.global_position, limit
     )
-    return [
-        LoggedEvent(
-            global_position=r["global_position"],
-            transaction_id=r["transaction_id"],
-            thread_id=r["thread_id"],
-            version=r["version"],
-            event_id=r["event_id"],
-            type=r["type"],
-            data=r["data"],
-            metadata=r["metadata"],
-            recorded_at=r["recorded_at"],
-        )
-        for r in rows
-    ]
+    return [LoggedEvent(**r) for r in rows]
 
 
 async def read_checkpoint(conn: asyncpg.Connection | asyncpg.Pool, name: str) -> LogPosition:

@@ -30,9 +30,14 @@ class Projector(LogConsumer):
         at = LogPosition(last.transaction_id, last.global_position)
         async with conn.transaction():
             if changes.threads:
-                await conn.execute(query("project-threads"), changes.threads)
+                await conn.execute(query("project-threads"), list(changes.threads.values()))
             if changes.messages:
-                await conn.execute(query("project-messages"), changes.messages)
+                await conn.execute(query("project-messages"), list(changes.messages.values()))
+            if changes.deleted_messages:
+                threads, positions = zip(*changes.deleted_messages, strict=True)
+                await conn.execute(query("project-deleted-messages"), threads, positions)
+            if changes.deleted_threads:
+                await conn.execute(query("project-deleted-threads"), list(changes.deleted_threads))
             await conn.execute(
                 query("project-thread-versions"),
                 list(changes.thread_versions),

@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -17,6 +18,7 @@ from .config import Settings
 from .handlers import setup_routes
 from .middleware import authenticate, errors
 from .operations import Context
+from .store import api_keys
 from .store.database import connect, create_pool
 from .store.migrate import migrate
 from .store.projection_wait import ProjectionWait
@@ -72,6 +74,7 @@ def create_app(
         pool = await create_pool(
             settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max
         )
+        app[API_KEYS].lookup = functools.partial(api_keys.project_for_digest, pool)
         projection = ProjectionWait(settings.database_url)
         await projection.start()
         app[CONTEXT] = Context(pool, projection, settings.read_your_writes_timeout)

@@ -13,3 +13,5 @@ CONTEXT = web.AppKey("context", Context)
 # Per request (set by the auth middleware).
 PROJECT = web.RequestKey("project", str)
 REQUEST_ID = web.RequestKey("request_id", str)
+# The response shape: "v2" on /v1 routes; on Azure's /openai routes, what api-version says.
+SHAPE = web.RequestKey("shape", str)

@@ -1,4 +1,4 @@
-"""The `threadlog` command: serve, worker, migrate, dev."""
+"""The `threadlog` command: serve, worker, migrate, dev, keys."""
 
 import argparse
 import asyncio
@@ -12,7 +12,10 @@ from pathlib import Path
 from aiohttp import web
 
 from .app import apply_migrations, create_app, running_workers
+from .auth import digest, new_key
 from .config import ConfigError, Settings
+from .store import api_keys
+from .store.database import connect
 
 log = logging.getLogger("threadlog")
 
@@ -110,6 +113,31 @@ def _dev(args: argparse.Namespace) -> None:
         servers.stop()
 
 
+async def _keys(args: argparse.Namespace, settings: Settings) -> None:
+    await apply_migrations(settings.database_url)
+    conn = await connect(settings.database_url)
+    try:
+        if args.keys_command == "create":
+            key_id, key = new_key()
+            await api_keys.insert(conn, key_id, args.project, digest(key), key[:10])
+            print(f"{key_id}  project={args.project}\n{key}\n(the key is shown only now)")
+        elif args.keys_command == "list":
+            for row in await api_keys.list_all(conn):
+                state = (
+                    f"revoked {row['revoked_at']:%Y-%m-%d %H:%M}" if row["revoked_at"] else "active"
+                )
+                print(
+                    f"{row['id']}  project={row['project']}  {row['key_prefix']}...  "
+                    f"created {row['created_at']:%Y-%m-%d %H:%M}  {state}"
+                )
+        elif args.keys_command == "revoke":
+            if not await api_keys.revoke(conn, args.key_id):
+                sys.exit(f"threadlog: no active key with id {args.key_id}")
+            print(f"revoked {args.key_id}")
+    finally:
+        await conn.close()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="threadlog", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -125,6 +153,13 @@ def main(argv: list[str] | None = None) -> None:
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
     dev.add_argument("--data-dir", default=".threadlog", help="where the dev servers keep data")
+    keys = sub.add_parser("keys", help="manage API keys stored in the database")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("create", help="create a key for a project").add_argument(
+        "--project", required=True
+    )
+    keys_sub.add_parser("list", help="list keys (never the keys themselves)")
+    keys_sub.add_parser("revoke", help="revoke a key by its id").add_argument("key_id")
     args = parser.parse_args(argv)
 
     logging.basicConfig(
@@ -142,3 +177,5 @@ def main(argv: list[str] | None = None) -> None:
         print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
     elif args.command == "dev":
         _dev(args)
+    elif args.command == "keys":
+        asyncio.run(_keys(args, _settings(require_keys=False)))

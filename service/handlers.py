@@ -1,14 +1,23 @@
 """HTTP handlers: read the request, call the operation, write the answer. Nothing else."""
 
-from typing import Any
-
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from . import operations
-from .appkeys import CONTEXT, PROJECT, REQUEST_ID
+from .appkeys import CONTEXT, PROJECT, REQUEST_ID, SHAPE
+from .domain.idempotency import check_key, fingerprint
 from .domain.listing import parse_list_query
-from .domain.requests import CreateMessage, CreateThread, parse_body
+from .domain.requests import (
+    CreateMessage,
+    CreateMessageV1,
+    CreateThread,
+    CreateThreadV1,
+    ModifyMessage,
+    ModifyThread,
+    ModifyThreadV1,
+    parse_body,
+)
 from .responses import json_response
 
 # Says that a response was built before the projector reached the write it reports.
@@ -20,26 +29,87 @@ def _answer(answer: operations.Answer) -> web.Response:
     return json_response(answer.body, headers=headers)
 
 
-def _event_metadata(request: web.Request) -> dict[str, Any]:
-    return {"project": request[PROJECT], "request_id": request[REQUEST_ID]}
+def _caller(request: web.Request, operation: str, body: BaseModel | None = None):
+    key = check_key(request.headers.get("Idempotency-Key"))
+    return operations.Caller(
+        project=request[PROJECT],
+        shape=request[SHAPE],
+        request_id=request[REQUEST_ID],
+        idempotency_key=key,
+        fingerprint=None
+        if key is None
+        else fingerprint(
+            operation,
+            dict(request.match_info),
+            body.model_dump(mode="json", exclude_unset=True) if body else None,
+        ),
+    )
+
+
+def _path(request: web.Request, name: str) -> str:
+    return request.match_info[name]
+
+
+def _require_v1(request: web.Request) -> None:
+    """Routes that exist only in Azure's v1 shape are unknown URLs elsewhere."""
+    if request[SHAPE] != "v1":
+        raise web.HTTPNotFound()
+
+
+def _require_v2(request: web.Request) -> None:
+    if request[SHAPE] != "v2":
+        raise web.HTTPNotFound()
 
 
 async def create_thread(request: web.Request) -> web.Response:
-    body = parse_body(CreateThread, await request.read())
-    answer = await operations.create_thread(
-        request.app[CONTEXT], request[PROJECT], body, _event_metadata(request)
+    raw = await request.read()
+    if request[SHAPE] == "v1":
+        v1 = parse_body(CreateThreadV1, raw)
+        caller, body = _caller(request, "create_thread", v1), v1.as_v2()
+    else:
+        body = parse_body(CreateThread, raw)
+        caller = _caller(request, "create_thread", body)
+    return _answer(await operations.create_thread(request.app[CONTEXT], caller, body))
+
+
+async def retrieve_thread(request: web.Request) -> web.Response:
+    answer = await operations.retrieve_thread(
+        request.app[CONTEXT], _caller(request, "retrieve_thread"), _path(request, "thread_id")
+    )
+    return _answer(answer)
+
+
+async def modify_thread(request: web.Request) -> web.Response:
+    raw = await request.read()
+    if request[SHAPE] == "v1":
+        v1 = parse_body(ModifyThreadV1, raw)
+        caller, body = _caller(request, "modify_thread", v1), v1.as_v2()
+    else:
+        body = parse_body(ModifyThread, raw)
+        caller = _caller(request, "modify_thread", body)
+    answer = await operations.modify_thread(
+        request.app[CONTEXT], caller, _path(request, "thread_id"), body
+    )
+    return _answer(answer)
+
+
+async def delete_thread(request: web.Request) -> web.Response:
+    answer = await operations.delete_thread(
+        request.app[CONTEXT], _caller(request, "delete_thread"), _path(request, "thread_id")
     )
     return _answer(answer)
 
 
 async def create_message(request: web.Request) -> web.Response:
-    body = parse_body(CreateMessage, await request.read())
+    raw = await request.read()
+    if request[SHAPE] == "v1":
+        v1 = parse_body(CreateMessageV1, raw)
+        caller, body = _caller(request, "create_message", v1), v1.as_v2()
+    else:
+        body = parse_body(CreateMessage, raw)
+        caller = _caller(request, "create_message", body)
     answer = await operations.create_message(
-        request.app[CONTEXT],
-        request[PROJECT],
-        request.match_info["thread_id"],
-        body,
-        _event_metadata(request),
+        request.app[CONTEXT], caller, _path(request, "thread_id"), body
     )
     return _answer(answer)
 
@@ -47,7 +117,63 @@ async def create_message(request: web.Request) -> web.Response:
 async def list_messages(request: web.Request) -> web.Response:
     query = parse_list_query(request.query)
     answer = await operations.list_messages(
-        request.app[CONTEXT], request[PROJECT], request.match_info["thread_id"], query
+        request.app[CONTEXT], _caller(request, "list_messages"), _path(request, "thread_id"), query
+    )
+    return _answer(answer)
+
+
+async def retrieve_message(request: web.Request) -> web.Response:
+    answer = await operations.retrieve_message(
+        request.app[CONTEXT],
+        _caller(request, "retrieve_message"),
+        _path(request, "thread_id"),
+        _path(request, "message_id"),
+    )
+    return _answer(answer)
+
+
+async def modify_message(request: web.Request) -> web.Response:
+    body = parse_body(ModifyMessage, await request.read())
+    answer = await operations.modify_message(
+        request.app[CONTEXT],
+        _caller(request, "modify_message", body),
+        _path(request, "thread_id"),
+        _path(request, "message_id"),
+        body,
+    )
+    return _answer(answer)
+
+
+async def delete_message(request: web.Request) -> web.Response:
+    _require_v2(request)
+    answer = await operations.delete_message(
+        request.app[CONTEXT],
+        _caller(request, "delete_message"),
+        _path(request, "thread_id"),
+        _path(request, "message_id"),
+    )
+    return _answer(answer)
+
+
+async def list_message_files(request: web.Request) -> web.Response:
+    _require_v1(request)
+    answer = await operations.list_message_files(
+        request.app[CONTEXT],
+        _caller(request, "list_message_files"),
+        _path(request, "thread_id"),
+        _path(request, "message_id"),
+    )
+    return _answer(answer)
+
+
+async def retrieve_message_file(request: web.Request) -> web.Response:
+    _require_v1(request)
+    answer = await operations.retrieve_message_file(
+        request.app[CONTEXT],
+        _caller(request, "retrieve_message_file"),
+        _path(request, "thread_id"),
+        _path(request, "message_id"),
+        _path(request, "file_id"),
     )
     return _answer(answer)
 
@@ -62,9 +188,31 @@ async def metrics(_request: web.Request) -> web.Response:
     return response
 
 
+# Every operation, under OpenAI's /v1 and Azure's /openai prefixes alike.
+THREAD = "/threads/{thread_id}"
+MESSAGE = THREAD + "/messages/{message_id}"
+ROUTES = [
+    ("POST", "/threads", create_thread),
+    ("GET", THREAD, retrieve_thread),
+    ("POST", THREAD, modify_thread),
+    ("DELETE", THREAD, delete_thread),
+    ("POST", THREAD + "/messages", create_message),
+    ("GET", THREAD + "/messages", list_messages),
+    ("GET", MESSAGE, retrieve_message),
+    ("POST", MESSAGE, modify_message),
+    ("DELETE", MESSAGE, delete_message),
+]
+# Azure's v1 shape only.
+AZURE_V1_ROUTES = [
+    ("GET", MESSAGE + "/files", list_message_files),
+    ("GET", MESSAGE + "/files/{file_id}", retrieve_message_file),
+]
+OPENAI_PREFIX, AZURE_PREFIX = "/v1", "/openai"
+
+
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    app.router.add_post("/v1/threads", create_thread)
-    app.router.add_post("/v1/threads/{thread_id}/messages", create_message)
-    app.router.add_get("/v1/threads/{thread_id}/messages", list_messages, allow_head=False)
+    for prefix, routes in ((OPENAI_PREFIX, ROUTES), (AZURE_PREFIX, ROUTES + AZURE_V1_ROUTES)):
+        for method, path, handler in routes:
+            app.router.add_route(method, prefix + path, handler)

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from aiohttp import web
 
-from .appkeys import API_KEYS, PROJECT, REQUEST_ID
+from .api_versions import shape_of
+from .appkeys import API_KEYS, PROJECT, REQUEST_ID, SHAPE
 from .domain.errors import ApiError
 from .responses import error_response
 
@@ -26,6 +27,10 @@ def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
         message = f"Invalid method for URL ({request.method} {request.path})"
     elif exc.status == 413:
         message = "Request body too large."
+    elif exc.status == 415:
+        message = (
+            f"Unsupported Content-Type '{request.content_type}': send the body as application/json."
+        )
     else:
         message = exc.reason
     return error_response(exc.status, message)
@@ -65,13 +70,27 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
+# Bodies are JSON; aiohttp reports a missing Content-Type as application/octet-stream.
+JSON_TYPES = frozenset({"application/json", "application/octet-stream"})
+
+
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Route, key, API shape and body type, checked in that order before any handler runs."""
     unmatched = request.match_info.http_exception
     if unmatched is not None:
         raise unmatched
-    if request.path not in PUBLIC_PATHS:
-        request[PROJECT] = request.app[API_KEYS].project_for(
-            request.headers.get("Authorization"), request.headers.get("api-key")
-        )
+    if request.path in PUBLIC_PATHS:
+        return await handler(request)
+    request[PROJECT] = await request.app[API_KEYS].project_for(
+        request.headers.get("Authorization"), request.headers.get("api-key")
+    )
+    if request.path.startswith("/openai/"):
+        request[SHAPE] = shape_of(request.query.get("api-version"))
+    else:
+        request[SHAPE] = "v2"
+    if request.can_read_body and not (
+        request.content_type in JSON_TYPES or request.content_type.endswith("+json")
+    ):
+        raise web.HTTPUnsupportedMediaType()
     return await handler(request)

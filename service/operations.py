@@ -1,12 +1,15 @@
 """The service layer: each API operation as a verb, between the HTTP handlers and the stores.
 
-Writes append events and never touch the views; answers come from the views once the
-projector has reached the write (read-your-writes, bounded by a timeout after which the answer
-is built from the same state the projector would have written, and flagged as such).
+Writes append events and never touch the views. Answers come from the views once the projector
+has reached the write (read-your-writes). The wait is bounded: past it, a write answers from the
+state its own event carries and a read answers from the view as it stands, both flagged.
+Writes that depend on current state (modify, delete) decide from the view at a known version
+and append only if the thread is still at that version, deciding again if not.
 """
 
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -14,16 +17,36 @@ import asyncpg
 from projections.log_reader import LogPosition
 
 from .domain import events as ev
-from .domain.errors import thread_not_found
+from .domain.errors import ApiError, NotFound, thread_not_found
+from .domain.idempotency import event_ids, key_reused
 from .domain.ids import new_message_id, new_thread_id
 from .domain.listing import ListQuery, cursor_not_in_thread, plan_page
-from .domain.render import render_message, render_page, render_thread
-from .domain.requests import CreateMessage, CreateThread
+from .domain.metadata import updated_metadata
+from .domain.render import (
+    Shape,
+    render_deleted,
+    render_list,
+    render_message,
+    render_message_file,
+    render_page,
+    render_thread,
+)
+from .domain.requests import CreateMessage, CreateThread, ModifyMessage, ModifyThread
 from .domain.state import message_state, thread_state
 from .metrics import READ_YOUR_WRITES_TIMEOUTS
 from .store import views
-from .store.event_store import Appended, append
+from .store.event_store import (
+    Appended,
+    DuplicateEvents,
+    ThreadIdTaken,
+    VersionConflict,
+    append,
+    events_by_id,
+)
 from .store.projection_wait import ProjectionWait
+
+# How many times a modify or delete decides again when the thread moved on meanwhile.
+DECIDE_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -33,11 +56,39 @@ class Context:
     read_your_writes_timeout: float
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking, and how: the project, the response shape, and idempotency."""
+
+    project: str
+    shape: Shape = "v2"
+    request_id: str = ""
+    idempotency_key: str | None = None
+    fingerprint: str | None = None
+    extra_metadata: dict[str, Any] = field(default_factory=dict)
+
+    def event_metadata(self) -> dict[str, Any]:
+        meta = {"project": self.project, "request_id": self.request_id, **self.extra_metadata}
+        if self.idempotency_key is not None:
+            meta["idempotency_key"] = self.idempotency_key
+            meta["request_fingerprint"] = self.fingerprint
+        return meta
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     body: dict[str, Any]
     # False when the bounded wait for the projector ran out and the body was built without it.
     projected: bool = True
+
+
+class Unavailable(ApiError):
+    status = 503
+    type = "server_error"
+
+
+def message_not_found(message_id: str) -> NotFound:
+    return NotFound(f"No message found with id '{message_id}'.", param="message_id")
 
 
 def _now() -> int:
@@ -52,65 +103,257 @@ async def _projected(ctx: Context, appended: Appended, operation: str) -> bool:
     return False
 
 
-async def create_thread(
-    ctx: Context, project: str, request: CreateThread, metadata: dict[str, Any]
-) -> Answer:
-    thread_id, created_at = new_thread_id(), _now()
-    new_events = [
-        ev.thread_created(thread_id, created_at, request.metadata, request.tool_resources)
-    ]
-    new_events += [
-        ev.message_created(thread_id, new_message_id(), created_at, message)
-        for message in request.messages or ()
-    ]
-    appended = await append(ctx.pool, thread_id, project, new_events, metadata, create=True)
-    assert appended is not None  # creating never finds the thread missing
+async def _append(
+    ctx: Context,
+    caller: Caller,
+    thread_id: str,
+    new_events: list[ev.NewEvent],
+    **options: Any,
+) -> tuple[Appended | None, list[ev.LoggedEvent] | None]:
+    """Appends; for an idempotent retry, appends nothing and returns the first attempt's events."""
+    ids = event_ids(caller.project, caller.idempotency_key, len(new_events))
+    try:
+        appended = await append(
+            ctx.pool, thread_id, caller.project, new_events, ids, caller.event_metadata(), **options
+        )
+        return appended, None
+    except DuplicateEvents:
+        first = await events_by_id(ctx.pool, ids)
+        if not first or first[0].metadata.get("request_fingerprint") != caller.fingerprint:
+            raise key_reused(caller.idempotency_key or "") from None
+        return None, first
+
+
+async def _earlier(ctx: Context, caller: Caller) -> list[ev.LoggedEvent] | None:
+    """The events of an earlier attempt of this idempotent request, if there was one.
+
+    Checked before deciding from current state, which the first attempt may have changed
+    (a retried delete would otherwise find nothing left to delete)."""
+    if caller.idempotency_key is None:
+        return None
+    first = await events_by_id(ctx.pool, event_ids(caller.project, caller.idempotency_key, 1))
+    if first and first[0].metadata.get("request_fingerprint") != caller.fingerprint:
+        raise key_reused(caller.idempotency_key)
+    return first or None
+
+
+async def _fresh(
+    ctx: Context, read: Callable[[], Awaitable[views.Read | None]], thread_id: str, operation: str
+) -> tuple[views.Read, bool]:
+    """Reads once the view has reached the thread's head (bounded); 404 if the thread is gone."""
+    result = await read()
+    if result is None:
+        raise thread_not_found(thread_id)
+    if not result.behind:
+        return result, True
+    target = await views.event_position(ctx.pool, thread_id, result.head_version)
+    caught_up = await ctx.projection.wait(target, ctx.read_your_writes_timeout)
+    if not caught_up:
+        READ_YOUR_WRITES_TIMEOUTS.labels(operation).inc()
+    result = await read()
+    if result is None:
+        raise thread_not_found(thread_id)
+    return result, not result.behind
+
+
+# Threads
+
+
+async def create_thread(ctx: Context, caller: Caller, request: CreateThread) -> Answer:
+    created_at = _now()
+    while True:
+        thread_id = new_thread_id()
+        new_events = [
+            ev.thread_created(thread_id, created_at, request.metadata, request.tool_resources)
+        ]
+        new_events += [
+            ev.message_created(thread_id, new_message_id(), created_at, message)
+            for message in request.messages or ()
+        ]
+        try:
+            appended, replay = await _append(ctx, caller, thread_id, new_events, create=True)
+            break
+        except ThreadIdTaken:
+            continue  # a 143-bit random id collided: draw another
+    if replay is not None:
+        first = replay[0]
+        return Answer(render_thread(thread_state(first.data, caller.project, 1), caller.shape))
+    assert appended is not None
     if await _projected(ctx, appended, "create_thread"):
-        row = await views.thread(ctx.pool, thread_id, project)
-        if row is not None:
-            return Answer(render_thread(row))
-    state = thread_state(new_events[0].data, project, appended.last_version)
-    return Answer(render_thread(state), projected=False)
+        read = await views.thread(ctx.pool, caller.project, thread_id)
+        if read is not None and read.row is not None:
+            return Answer(render_thread(read.row, caller.shape))
+    state = thread_state(new_events[0].data, caller.project, appended.last_version)
+    return Answer(render_thread(state, caller.shape), projected=False)
+
+
+async def _current_thread(ctx: Context, caller: Caller, thread_id: str, operation: str):
+    read, projected = await _fresh(
+        ctx, lambda: views.thread(ctx.pool, caller.project, thread_id), thread_id, operation
+    )
+    if read.row is None:
+        raise Unavailable("The thread is still being written. Please retry.")
+    return read, projected
+
+
+async def retrieve_thread(ctx: Context, caller: Caller, thread_id: str) -> Answer:
+    read, projected = await _current_thread(ctx, caller, thread_id, "retrieve_thread")
+    return Answer(render_thread(read.row, caller.shape), projected)
+
+
+async def modify_thread(
+    ctx: Context, caller: Caller, thread_id: str, request: ModifyThread
+) -> Answer:
+    earlier = await _earlier(ctx, caller)
+    if earlier is not None:
+        return Answer(render_thread(thread_state(earlier[0].data, caller.project, 0), caller.shape))
+    for _ in range(DECIDE_ATTEMPTS):
+        read, _ = await _current_thread(ctx, caller, thread_id, "modify_thread")
+        thread = dict(read.row)
+        if "metadata" in request.model_fields_set:
+            thread["metadata"] = updated_metadata(thread["metadata"], request.metadata)
+        if "tool_resources" in request.model_fields_set:
+            thread["tool_resources"] = ev.dump_tool_resources(request.tool_resources)
+        event = ev.thread_modified(thread)
+        try:
+            appended, replay = await _append(
+                ctx, caller, thread_id, [event], expected_version=read.view_version
+            )
+        except VersionConflict:
+            continue
+        if replay is not None:
+            return Answer(
+                render_thread(thread_state(replay[0].data, caller.project, 0), caller.shape)
+            )
+        if appended is None:
+            raise thread_not_found(thread_id)
+        if await _projected(ctx, appended, "modify_thread"):
+            now = await views.thread(ctx.pool, caller.project, thread_id)
+            if now is not None and now.row is not None:
+                return Answer(render_thread(now.row, caller.shape))
+        return Answer(render_thread(thread, caller.shape), projected=False)
+    raise Unavailable("The thread is changing too fast to modify. Please retry.")
+
+
+async def delete_thread(ctx: Context, caller: Caller, thread_id: str) -> Answer:
+    if await _earlier(ctx, caller) is not None:
+        return Answer(render_deleted(thread_id, "thread.deleted"))
+    appended, replay = await _append(
+        ctx, caller, thread_id, [ev.thread_deleted(thread_id)], delete=True
+    )
+    if appended is None and replay is None:
+        raise thread_not_found(thread_id)
+    # The stream head says "deleted" from this commit on, so every reader answers 404 at once,
+    # whatever the projector's progress.
+    return Answer(render_deleted(thread_id, "thread.deleted"))
+
+
+# Messages
 
 
 async def create_message(
-    ctx: Context, project: str, thread_id: str, request: CreateMessage, metadata: dict[str, Any]
+    ctx: Context, caller: Caller, thread_id: str, request: CreateMessage
 ) -> Answer:
     event = ev.message_created(thread_id, new_message_id(), _now(), request)
-    appended = await append(ctx.pool, thread_id, project, [event], metadata, create=False)
+    appended, replay = await _append(ctx, caller, thread_id, [event])
+    if replay is not None:
+        first = replay[0]
+        return Answer(render_message(message_state(first.data, first.version), caller.shape))
     if appended is None:
         raise thread_not_found(thread_id)
     if await _projected(ctx, appended, "create_message"):
-        row = await views.message_at(ctx.pool, thread_id, appended.last_version)
-        if row is not None:
-            return Answer(render_message(row))
-    return Answer(render_message(message_state(event.data, appended.last_version)), False)
+        read = await views.message(ctx.pool, caller.project, thread_id, event.data["id"])
+        if read is not None and read.row is not None:
+            return Answer(render_message(read.row, caller.shape))
+    state = message_state(event.data, appended.last_version)
+    return Answer(render_message(state, caller.shape), projected=False)
 
 
-async def list_messages(ctx: Context, project: str, thread_id: str, q: ListQuery) -> Answer:
+async def _current_message(
+    ctx: Context, caller: Caller, thread_id: str, message_id: str, operation: str
+):
+    read, projected = await _fresh(
+        ctx,
+        lambda: views.message(ctx.pool, caller.project, thread_id, message_id),
+        thread_id,
+        operation,
+    )
+    if read.row is None:
+        raise message_not_found(message_id)
+    return read, projected
+
+
+async def retrieve_message(ctx: Context, caller: Caller, thread_id: str, message_id: str) -> Answer:
+    read, projected = await _current_message(ctx, caller, thread_id, message_id, "retrieve_message")
+    return Answer(render_message(read.row, caller.shape), projected)
+
+
+async def modify_message(
+    ctx: Context, caller: Caller, thread_id: str, message_id: str, request: ModifyMessage
+) -> Answer:
+    earlier = await _earlier(ctx, caller)
+    if earlier is not None:
+        return Answer(render_message(message_state(earlier[0].data), caller.shape))
+    for _ in range(DECIDE_ATTEMPTS):
+        read, _ = await _current_message(ctx, caller, thread_id, message_id, "modify_message")
+        message = dict(read.row)
+        if "metadata" in request.model_fields_set:
+            message["metadata"] = updated_metadata(message["metadata"], request.metadata)
+        event = ev.message_modified(message)
+        try:
+            appended, replay = await _append(
+                ctx, caller, thread_id, [event], expected_version=read.view_version
+            )
+        except VersionConflict:
+            continue
+        if replay is not None:
+            return Answer(render_message(message_state(replay[0].data), caller.shape))
+        if appended is None:
+            raise thread_not_found(thread_id)
+        if await _projected(ctx, appended, "modify_message"):
+            now = await views.message(ctx.pool, caller.project, thread_id, message_id)
+            if now is not None and now.row is not None:
+                return Answer(render_message(now.row, caller.shape))
+        return Answer(render_message(message_state(event.data), caller.shape), projected=False)
+    raise Unavailable("The thread is changing too fast to modify. Please retry.")
+
+
+async def delete_message(ctx: Context, caller: Caller, thread_id: str, message_id: str) -> Answer:
+    deleted = render_deleted(message_id, "thread.message.deleted")
+    if await _earlier(ctx, caller) is not None:
+        return Answer(deleted)
+    for _ in range(DECIDE_ATTEMPTS):
+        read, _ = await _current_message(ctx, caller, thread_id, message_id, "delete_message")
+        event = ev.message_deleted(dict(read.row))
+        try:
+            appended, replay = await _append(
+                ctx, caller, thread_id, [event], expected_version=read.view_version
+            )
+        except VersionConflict:
+            continue
+        if appended is None and replay is None:
+            raise thread_not_found(thread_id)
+        return Answer(deleted)
+    raise Unavailable("The thread is changing too fast to delete from. Please retry.")
+
+
+async def list_messages(ctx: Context, caller: Caller, thread_id: str, q: ListQuery) -> Answer:
     plan = plan_page(q)
-    waited = False
-    while True:
-        page = await views.messages_page(
+    page, projected = await _fresh(
+        ctx,
+        lambda: views.messages_page(
             ctx.pool,
+            caller.project,
             thread_id,
-            project,
             direction=plan.direction,
             lower_id=plan.lower_id,
             upper_id=plan.upper_id,
             limit=q.limit + 1,
             run_id=q.run_id,
-        )
-        if page is None:
-            raise thread_not_found(thread_id)
-        if page.view_version >= page.head_version or waited:
-            break
-        # The thread has events the projector has not applied yet: wait for them once.
-        target = await views.event_position(ctx.pool, thread_id, page.head_version)
-        waited = True
-        if not await ctx.projection.wait(target, ctx.read_your_writes_timeout):
-            READ_YOUR_WRITES_TIMEOUTS.labels("list_messages").inc()
-            break
+        ),
+        thread_id,
+        "list_messages",
+    )
     after_position, before_position = (
         (page.lower_position, page.upper_position)
         if q.order == "asc"
@@ -123,7 +366,24 @@ async def list_messages(ctx: Context, project: str, thread_id: str, q: ListQuery
     rows = page.rows[: q.limit]
     if plan.reverse:
         rows.reverse()
-    return Answer(
-        render_page(rows, has_more=len(page.rows) > q.limit),
-        projected=page.view_version >= page.head_version,
-    )
+    return Answer(render_page(rows, len(page.rows) > q.limit, caller.shape), projected)
+
+
+async def list_message_files(
+    ctx: Context, caller: Caller, thread_id: str, message_id: str
+) -> Answer:
+    """Azure v1: the files attached to a message (all of them: a message has at most 10)."""
+    read, projected = await _current_message(ctx, caller, thread_id, message_id, "list_files")
+    files = [render_message_file(read.row, a["file_id"]) for a in read.row["attachments"]]
+    return Answer(render_list(files, has_more=False), projected)
+
+
+async def retrieve_message_file(
+    ctx: Context, caller: Caller, thread_id: str, message_id: str, file_id: str
+) -> Answer:
+    read, projected = await _current_message(ctx, caller, thread_id, message_id, "retrieve_file")
+    if all(a["file_id"] != file_id for a in read.row["attachments"]):
+        raise NotFound(
+            f"No file found with id '{file_id}' in message '{message_id}'.", param="file_id"
+        )
+    return Answer(render_message_file(read.row, file_id), projected)

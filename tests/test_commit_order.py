@@ -51,6 +51,8 @@ async def test_late_commit_is_neither_skipped_nor_doubled(
             early_thread,
             PROJECT_A,
             False,
+            None,
+            False,
             [uuid.uuid4()],
             [MESSAGE_CREATED],
             [
@@ -134,13 +136,12 @@ async def _seed_log(dsn: str, threads: int, messages: int) -> None:
     try:
         for t in range(threads):
             thread_id = f"thread_relay{t}"
-            await append(
-                pool, thread_id, "p", [ev.thread_created(thread_id, 1, None, None)], {}, create=True
-            )
+            created = ev.thread_created(thread_id, 1, None, None)
+            await append(pool, thread_id, "p", [created], [uuid.uuid4()], {}, create=True)
             for m in range(messages):
                 request = CreateMessage(role="user", content=f"{t}-{m}")
                 event = ev.message_created(thread_id, f"msg_{t}_{m}", 1, request)
-                await append(pool, thread_id, "p", [event], {"project": "p"}, create=False)
+                await append(pool, thread_id, "p", [event], [uuid.uuid4()], {"project": "p"})
     finally:
         await pool.close()
 
@@ -211,6 +212,6 @@ async def _seed_log_more(dsn: str) -> None:
         event = ev.message_created(
             "thread_relay0", "msg_extra", 1, CreateMessage(role="user", content="extra")
         )
-        await append(pool, "thread_relay0", "p", [event], {"project": "p"}, create=False)
+        await append(pool, "thread_relay0", "p", [event], [uuid.uuid4()], {"project": "p"})
     finally:
         await pool.close()

@@ -1,34 +1,43 @@
 """Events of a thread's life, as stored in the log.
 
-An event's ``data`` is everything needed to rebuild the object it describes, in the shape the
-API renders (content parts already in their response form), so a replay never needs the
-request that caused it. ``created_at`` is decided once, when the event is made.
+Every event's ``data`` carries the whole state of the object it describes after the change, in
+the shape the API renders (content parts already in their response form). A replay never needs
+the request that caused it, and the relay can publish the full object from the event alone.
+``created_at`` is decided once, when the first event is made.
 """
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from .requests import Attachment, CreateMessage, TextPart, ToolResources
 
 THREAD_CREATED = "ThreadCreated"
+THREAD_MODIFIED = "ThreadModified"
+THREAD_DELETED = "ThreadDeleted"
 MESSAGE_CREATED = "MessageCreated"
+MESSAGE_MODIFIED = "MessageModified"
+MESSAGE_DELETED = "MessageDeleted"
 
-# The OpenAI-style name each event type is published under.
+# The OpenAI-style name each event type is published under. OpenAI names the first two; the
+# others are this service's extensions, named in the same style.
 EVENT_NAMES = {
     THREAD_CREATED: "thread.created",
+    THREAD_MODIFIED: "thread.modified",
+    THREAD_DELETED: "thread.deleted",
     MESSAGE_CREATED: "thread.message.created",
+    MESSAGE_MODIFIED: "thread.message.modified",
+    MESSAGE_DELETED: "thread.message.deleted",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
-    """An event about to be appended."""
+    """An event about to be appended; its id is given at append time."""
 
     type: str
     data: dict[str, Any]
-    event_id: uuid.UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +48,7 @@ class LoggedEvent:
     transaction_id: int
     thread_id: str
     version: int
-    event_id: uuid.UUID
+    event_id: UUID
     type: str
     data: dict[str, Any]
     metadata: dict[str, Any]
@@ -57,27 +66,32 @@ def thread_created(
     metadata: dict[str, str] | None,
     tool_resources: ToolResources | None,
 ) -> NewEvent:
-    resources = (
-        tool_resources.model_dump(exclude_none=True, exclude_unset=True) if tool_resources else {}
-    )
     return NewEvent(
-        type=THREAD_CREATED,
-        data={
+        THREAD_CREATED,
+        {
             "id": thread_id,
             "created_at": created_at,
             "metadata": metadata or {},
-            "tool_resources": resources,
+            "tool_resources": dump_tool_resources(tool_resources),
         },
-        event_id=uuid.uuid4(),
     )
+
+
+def thread_modified(thread: dict[str, Any]) -> NewEvent:
+    keys = ("id", "created_at", "metadata", "tool_resources")
+    return NewEvent(THREAD_MODIFIED, {k: thread[k] for k in keys})
+
+
+def thread_deleted(thread_id: str) -> NewEvent:
+    return NewEvent(THREAD_DELETED, {"id": thread_id})
 
 
 def message_created(
     thread_id: str, message_id: str, created_at: int, request: CreateMessage
 ) -> NewEvent:
     return NewEvent(
-        type=MESSAGE_CREATED,
-        data={
+        MESSAGE_CREATED,
+        {
             "id": message_id,
             "thread_id": thread_id,
             "created_at": created_at,
@@ -88,8 +102,36 @@ def message_created(
             "assistant_id": None,
             "run_id": None,
         },
-        event_id=uuid.uuid4(),
     )
+
+
+_MESSAGE_KEYS = (
+    "id",
+    "thread_id",
+    "created_at",
+    "role",
+    "content",
+    "attachments",
+    "metadata",
+    "assistant_id",
+    "run_id",
+    "position",
+)
+
+
+def message_modified(message: dict[str, Any]) -> NewEvent:
+    return NewEvent(MESSAGE_MODIFIED, {k: message[k] for k in _MESSAGE_KEYS})
+
+
+def message_deleted(message: dict[str, Any]) -> NewEvent:
+    return NewEvent(
+        MESSAGE_DELETED,
+        {"id": message["id"], "thread_id": message["thread_id"], "position": message["position"]},
+    )
+
+
+def dump_tool_resources(tool_resources: ToolResources | None) -> dict[str, Any]:
+    return tool_resources.model_dump(exclude_none=True) if tool_resources else {}
 
 
 def _text(value: str) -> dict[str, Any]:

@@ -53,12 +53,19 @@ def parse_list_query(query: object) -> ListQuery:
                 param="limit",
                 code="invalid_type",
             ) from None
-        if not 1 <= limit <= LIMIT_MAX:
+        if limit < 1:
             raise InvalidRequest(
-                f"Invalid 'limit': integer out of range. Expected a value between 1 and "
-                f"{LIMIT_MAX}, but got {limit} instead.",
+                f"Invalid 'limit': integer below minimum value. Expected a value >= 1, but got "
+                f"{limit} instead.",
                 param="limit",
-                code="integer_out_of_range",
+                code="integer_below_min_value",
+            )
+        if limit > LIMIT_MAX:
+            raise InvalidRequest(
+                f"Invalid 'limit': integer above maximum value. Expected a value <= {LIMIT_MAX}, "
+                f"but got {limit} instead.",
+                param="limit",
+                code="integer_above_max_value",
             )
     order = _one(query, "order") or "desc"
     if order not in ("asc", "desc"):

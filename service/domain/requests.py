@@ -26,6 +26,7 @@ METADATA_MAX_PAIRS = 16
 METADATA_KEY_MAX = 64
 METADATA_VALUE_MAX = 512
 CONTENT_MAX_CHARS = 256_000
+CONTENT_MAX_CHARS_V1 = 32_768
 MESSAGES_PER_THREAD_CREATE_MAX = 32
 ATTACHMENTS_MAX = 10
 CONTENT_PARTS_MAX = 100
@@ -162,6 +163,51 @@ class CreateThread(_HasMetadata):
         Annotated[list[CreateMessage], Field(max_length=MESSAGES_PER_THREAD_CREATE_MAX)] | None
     ) = None
     tool_resources: ToolResources | None = None
+
+
+class ModifyThread(_HasMetadata):
+    tool_resources: ToolResources | None = None
+
+
+class ModifyMessage(_HasMetadata):
+    pass
+
+
+# Azure's Assistants v1 shape (api-version 2024-02-15-preview and its siblings): a message is a
+# user's string with up to 10 file ids; threads have no tool resources.
+class CreateMessageV1(_HasMetadata):
+    role: Literal["user"]
+    content: Annotated[str, Field(min_length=1, max_length=CONTENT_MAX_CHARS_V1)]
+    file_ids: Annotated[
+        list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=ATTACHMENTS_MAX)
+    ] = []
+
+    def as_v2(self) -> CreateMessage:
+        """The same message in the v2 shape: each file is an attachment with no tools."""
+        return CreateMessage.model_construct(
+            role=self.role,
+            content=self.content,
+            attachments=[Attachment.model_construct(file_id=f, tools=[]) for f in self.file_ids],
+            metadata=self.metadata,
+        )
+
+
+class CreateThreadV1(_HasMetadata):
+    messages: (
+        Annotated[list[CreateMessageV1], Field(max_length=MESSAGES_PER_THREAD_CREATE_MAX)] | None
+    ) = None
+
+    def as_v2(self) -> CreateThread:
+        return CreateThread.model_construct(
+            messages=[m.as_v2() for m in self.messages or ()],
+            metadata=self.metadata,
+            tool_resources=None,
+        )
+
+
+class ModifyThreadV1(_HasMetadata):
+    def as_v2(self) -> ModifyThread:
+        return ModifyThread.model_construct(metadata=self.metadata, tool_resources=None)
 
 
 def parse_body(model: type[M], body: bytes) -> M:

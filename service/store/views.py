@@ -1,4 +1,8 @@
-"""Reads of the view tables (written only by the projector)."""
+"""Reads of the view tables (written only by the projector).
+
+Every read also returns the thread's stream-head version and the version its view has reached,
+so the caller can tell whether the view is behind a write it must see.
+"""
 
 from dataclasses import dataclass
 from typing import Any
@@ -11,47 +15,57 @@ from .sql import query
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
+class Read:
     head_version: int
     view_version: int
-    lower_position: int | None
-    upper_position: int | None
-    rows: list[Any]
+    row: Any = None
+    lower_position: int | None = None
+    upper_position: int | None = None
+    rows: list[Any] | None = None
+
+    @property
+    def behind(self) -> bool:
+        return self.view_version < self.head_version
 
 
-async def message_at(pool: asyncpg.Pool, thread_id: str, position: int) -> Any:
-    return await pool.fetchrow(query("get-message-at"), thread_id, position)
+def _read(record: Any, **extra: Any) -> Read:
+    return Read(record["head_version"], record["view_version"], **extra)
 
 
-async def thread(pool: asyncpg.Pool, thread_id: str, project: str) -> Any:
-    return await pool.fetchrow(query("get-thread"), thread_id, project)
+async def thread(pool: asyncpg.Pool, project: str, thread_id: str) -> Read | None:
+    """None when the thread does not exist for this project; row None when not projected."""
+    r = await pool.fetchrow(query("get-thread"), thread_id, project)
+    return None if r is None else _read(r, row=r if r["id"] is not None else None)
+
+
+async def message(pool: asyncpg.Pool, project: str, thread_id: str, message_id: str) -> Read | None:
+    r = await pool.fetchrow(query("get-message"), thread_id, project, message_id)
+    return None if r is None else _read(r, row=r if r["id"] is not None else None)
 
 
 async def messages_page(
     pool: asyncpg.Pool,
-    thread_id: str,
     project: str,
+    thread_id: str,
     *,
     direction: str,
     lower_id: str | None,
     upper_id: str | None,
     limit: int,
     run_id: str | None,
-) -> Page | None:
-    """One page plus what the caller needs to check it; None when the thread does not exist."""
+) -> Read | None:
+    """One page plus the positions of its cursors; None when the thread does not exist."""
     rows = await pool.fetch(
         query(f"list-messages-{direction}"), thread_id, project, lower_id, upper_id, limit, run_id
     )
     if not rows:
         return None
     first = rows[0]
-    messages = rows if first["id"] is not None else []
-    return Page(
-        first["head_version"],
-        first["view_version"],
-        first["lower_position"],
-        first["upper_position"],
-        messages,
+    return _read(
+        first,
+        lower_position=first["lower_position"],
+        upper_position=first["upper_position"],
+        rows=rows if first["id"] is not None else [],
     )
 
 

@@ -6,10 +6,18 @@
 --
 -- p_create: true for a new thread (the stream head is inserted), false to append to an existing,
 -- not deleted thread of p_project. Returns no row when that thread does not exist for p_project.
+-- p_expected_version: when not null, the append happens only if the thread is still at that
+-- version (the caller decided from that state); otherwise it raises serialization_failure
+-- (40001) and the caller decides again.
+-- p_delete: the events end the thread; its head is marked deleted, and it is gone for readers.
+drop function if exists threadlog_append_events(text, text, boolean, uuid[], text[], jsonb[], jsonb);
+
 create or replace function threadlog_append_events(
     p_thread_id text,
     p_project text,
     p_create boolean,
+    p_expected_version bigint,
+    p_delete boolean,
     p_event_ids uuid[],
     p_types text[],
     p_data jsonb[],
@@ -19,6 +27,7 @@ create or replace function threadlog_append_events(
 language plpgsql as $$
 declare
     v_count int := cardinality(p_event_ids);
+    v_current bigint;
     v_last bigint;
     v_position bigint;
 begin
@@ -28,12 +37,20 @@ begin
         values (p_thread_id, p_project, v_count)
         returning version into v_last;
     else
-        update stream_heads h set version = h.version + v_count
-        where h.thread_id = p_thread_id and h.project = p_project and not h.deleted
-        returning h.version into v_last;
-        if v_last is null then
+        select h.version into v_current
+        from stream_heads h
+        where h.thread_id = p_thread_id and h.project = p_project and not h.deleted;
+        if v_current is null then
             return;
         end if;
+        if p_expected_version is not null and v_current <> p_expected_version then
+            raise exception 'thread % is at version %, not %',
+                p_thread_id, v_current, p_expected_version
+                using errcode = 'serialization_failure';
+        end if;
+        v_last := v_current + v_count;
+        update stream_heads h set version = v_last, deleted = p_delete
+        where h.thread_id = p_thread_id;
     end if;
 
     with inserted as (
