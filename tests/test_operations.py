@@ -150,7 +150,8 @@ async def test_concurrent_modifies_each_land_once(client, db):
     assert count == 10
     final = await client.beta.threads.messages.retrieve(message.id, thread_id=thread.id)
     last = await db.fetchval(
-        "select data->'metadata'->>'n' from events where thread_id = $1 order by version desc limit 1",
+        "select data->'metadata'->>'n' from events where thread_id = $1 "
+        "order by version desc limit 1",
         thread.id,
     )
     assert final.metadata == {"n": last}
