@@ -60,14 +60,11 @@ async def _worker(settings: Settings) -> None:
         await _until_signalled()
 
 
-def _settings(require_keys: bool = True, **overrides: object) -> Settings:
+def _settings(**overrides: object) -> Settings:
     try:
-        settings = Settings.from_env(**overrides)
+        return Settings.from_env(**overrides)
     except ConfigError as exc:
         sys.exit(f"threadlog: {exc}")
-    if require_keys and not settings.api_keys:
-        sys.exit("threadlog: THREADLOG_API_KEYS is empty; set it to key:project[,key:project...]")
-    return settings
 
 
 def _dev_key(data_dir: Path) -> str:
@@ -169,13 +166,15 @@ def main(argv: list[str] | None = None) -> None:
     _use_uvloop()
     if args.command == "serve":
         settings = _settings()
+        if not settings.api_keys:
+            log.warning("THREADLOG_API_KEYS is empty: only keys made with `threadlog keys` work")
         asyncio.run(_serve(settings, args.host, args.port, workers=not args.no_workers))
     elif args.command == "worker":
-        asyncio.run(_worker(_settings(require_keys=False)))
+        asyncio.run(_worker(_settings()))
     elif args.command == "migrate":
-        applied = asyncio.run(apply_migrations(_settings(require_keys=False).database_url))
+        applied = asyncio.run(apply_migrations(_settings().database_url))
         print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
     elif args.command == "dev":
         _dev(args)
     elif args.command == "keys":
-        asyncio.run(_keys(args, _settings(require_keys=False)))
+        asyncio.run(_keys(args, _settings()))
