@@ -1,12 +1,16 @@
 """The envelope of a published event: flat string fields, as Redis stream entries hold.
 
-Schema version 1. Consumers must ignore fields they do not know; a new field or event type is
-added without changing the version, a change to an existing field's meaning bumps it.
+Schema version 1 (docs/events.md, docs/schemas/). Consumers ignore fields and event types they
+do not know, so a new field or a new event type arrives without a version change; a change to
+the meaning or type of an existing field bumps the version.
 """
 
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
 
 from service.domain.events import EVENT_NAMES, LoggedEvent
 from service.domain.state import rendered_object
@@ -28,3 +32,35 @@ def envelope(event: LoggedEvent) -> dict[str, str]:
         "schema": SCHEMA_VERSION,
         "data": orjson.dumps(rendered_object(event)).decode(),
     }
+
+
+class StreamEvent(BaseModel):
+    """An event as a subscriber reads it from a stream entry, typed.
+
+    Unknown fields are ignored, so this consumer keeps working when the envelope grows.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    id: str
+    event_id: UUID
+    type: str
+    event: str
+    thread_id: str
+    version: int
+    position: str
+    occurred_at: datetime
+    project: str
+    schema_version: str = Field(alias="schema")
+    data: dict[str, Any]
+
+    @classmethod
+    def from_entry(cls, entry_id: str | bytes, fields: dict[Any, Any]) -> "StreamEvent":
+        text = {_str(k): _str(v) for k, v in fields.items()}
+        return cls.model_validate(
+            {**text, "id": _str(entry_id), "data": orjson.loads(text["data"])}
+        )
+
+
+def _str(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

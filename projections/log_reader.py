@@ -27,12 +27,19 @@ START = LogPosition(0, 0)
 
 
 async def read_after(
-    conn: asyncpg.Connection | asyncpg.Pool, after: LogPosition, limit: int
+    conn: asyncpg.Connection | asyncpg.Pool,
+    after: LogPosition,
+    limit: int,
+    *,
+    thread_id: str | None = None,
 ) -> list[LoggedEvent]:
-    """Up to `limit` events after `after`, in commit order, none of which can be overtaken."""
-    rows = await conn.fetch(
-        query("read-log"), str(after.transaction_id), after.global_position, limit
-    )
+    """Up to `limit` events after `after`, in commit order, none of which can be overtaken;
+    only one thread's when `thread_id` is given."""
+    args = [str(after.transaction_id), after.global_position, limit]
+    if thread_id is None:
+        rows = await conn.fetch(query("read-log"), *args)
+    else:
+        rows = await conn.fetch(query("read-thread-log"), *args, thread_id)
     return [LoggedEvent(**r) for r in rows]
 
 

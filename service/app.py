@@ -12,9 +12,10 @@ from aiohttp import web
 from projections.projector import Projector
 from projections.relay import Relay
 
-from .appkeys import API_KEYS, CONTEXT, SETTINGS
+from .appkeys import API_KEYS, CONTEXT, EVENT_HUB, REDIS, SETTINGS, STOPPING
 from .auth import ApiKeys
 from .config import Settings
+from .event_hub import EventHub
 from .handlers import setup_routes
 from .middleware import authenticate, errors
 from .operations import Context
@@ -64,7 +65,13 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[API_KEYS] = ApiKeys(settings.api_keys)
+    app[STOPPING] = asyncio.Event()
     setup_routes(app)
+
+    async def stop_streams(app: web.Application) -> None:
+        app[STOPPING].set()
+
+    app.on_shutdown.append(stop_streams)
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         if migrate_at_start:
@@ -78,10 +85,17 @@ def create_app(
         projection = ProjectionWait(settings.database_url)
         await projection.start()
         app[CONTEXT] = Context(pool, projection, settings.read_your_writes_timeout)
+        client = redis.from_url(settings.redis_url)
+        app[REDIS] = client
+        hub = EventHub(client, settings.redis_prefix)
+        await hub.start()
+        app[EVENT_HUB] = hub
         async with contextlib.AsyncExitStack() as stack:
             if workers:
                 await stack.enter_async_context(running_workers(settings))
             yield
+        await hub.close()
+        await client.aclose()
         await projection.close()
         await pool.close()
 

@@ -1,14 +1,22 @@
 """Typed keys for what the app and each request carry."""
 
+import asyncio
+
+import redis.asyncio as redis
 from aiohttp import web
 
 from .auth import ApiKeys
 from .config import Settings
+from .event_hub import EventHub
 from .operations import Context
 
 SETTINGS = web.AppKey("settings", Settings)
 API_KEYS = web.AppKey("api_keys", ApiKeys)
 CONTEXT = web.AppKey("context", Context)
+REDIS = web.AppKey("redis", redis.Redis)
+EVENT_HUB = web.AppKey("event_hub", EventHub)
+# Set when the server begins shutting down, so long-lived streams end between events.
+STOPPING = web.AppKey("stopping", asyncio.Event)
 
 # Per request (set by the auth middleware).
 PROJECT = web.RequestKey("project", str)

@@ -1,7 +1,8 @@
-"""The `threadlog` command: serve, worker, migrate, dev, keys."""
+"""The `threadlog` command: serve, worker, migrate, dev, keys, tail."""
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -16,6 +17,7 @@ from .auth import digest, new_key
 from .config import ConfigError, Settings
 from .store import api_keys
 from .store.database import connect
+from .tail import tail
 
 log = logging.getLogger("threadlog")
 
@@ -157,6 +159,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     keys_sub.add_parser("list", help="list keys (never the keys themselves)")
     keys_sub.add_parser("revoke", help="revoke a key by its id").add_argument("key_id")
+    tail_parser = sub.add_parser("tail", help="print events from the Redis streams as they come")
+    tail_parser.add_argument("--thread", help="one thread's stream instead of the global one")
+    tail_parser.add_argument("--group", help="read as a member of this consumer group")
+    tail_parser.add_argument("--consumer", help="this member's name in --group")
+    tail_parser.add_argument(
+        "--from", dest="start", default="$", help="entry id to start after (0: oldest; $: now)"
+    )
+    tail_parser.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args(argv)
 
     logging.basicConfig(
@@ -176,5 +186,19 @@ def main(argv: list[str] | None = None) -> None:
         print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
     elif args.command == "dev":
         _dev(args)
+    elif args.command == "tail":
+        settings = _settings()
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(
+                tail(
+                    settings.redis_url,
+                    settings.redis_prefix,
+                    thread_id=args.thread,
+                    group=args.group,
+                    consumer=args.consumer,
+                    start=args.start,
+                    as_json=args.json,
+                )
+            )
     elif args.command == "keys":
         asyncio.run(_keys(args, _settings()))

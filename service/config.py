@@ -42,6 +42,7 @@ class Settings:
     pool_max: int = 10
     stream_maxlen: int = 1_000_000
     thread_stream_maxlen: int = 10_000
+    sse_heartbeat_seconds: float = 15.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -59,6 +60,7 @@ class Settings:
             "pool_max": _int("THREADLOG_DB_POOL_MAX", 10),
             "stream_maxlen": _int("THREADLOG_STREAM_MAXLEN", 1_000_000),
             "thread_stream_maxlen": _int("THREADLOG_THREAD_STREAM_MAXLEN", 10_000),
+            "sse_heartbeat_seconds": _float("THREADLOG_SSE_HEARTBEAT_SECONDS", 15.0),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ from .domain.requests import (
     parse_body,
 )
 from .responses import json_response
+from .sse import thread_events
 
 # Says that a response was built before the projector reached the write it reports.
 CONSISTENCY_HEADER = "Threadlog-Read-Your-Writes"
@@ -201,6 +202,7 @@ ROUTES = [
     ("GET", MESSAGE, retrieve_message),
     ("POST", MESSAGE, modify_message),
     ("DELETE", MESSAGE, delete_message),
+    ("GET", THREAD + "/events", thread_events),
 ]
 # Azure's v1 shape only.
 AZURE_V1_ROUTES = [

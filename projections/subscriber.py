@@ -1,0 +1,175 @@
+"""A small async subscriber for threadlog's Redis streams: typed events out.
+
+Two ways to read:
+- `Subscriber.follow()`: one reader follows the global stream or one thread's stream, from an
+  entry id or from now (XREAD). It keeps its own position; after a crash, resume from the last
+  id you processed.
+- `Subscriber.group()`: a consumer group (XREADGROUP/XACK) shares the work among members.
+  Entries a crashed member left pending are reclaimed with XAUTOCLAIM once idle for
+  `min_idle_ms`; an entry delivered more than `max_deliveries` times goes to a dead-letter
+  stream `<prefix>:dead-letter:<group>` and is acknowledged, so one poison event cannot stall
+  the group.
+
+Delivery is at least once towards the consumer: deduplicate by `event.event_id` (or by entry id)
+if processing is not idempotent.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import redis.asyncio as redis
+from redis.exceptions import ResponseError
+
+from .envelope import StreamEvent
+from .relay import global_stream, thread_stream
+
+
+def stream_key(prefix: str, thread_id: str | None) -> str:
+    return thread_stream(prefix, thread_id) if thread_id else global_stream(prefix)
+
+
+def dead_letter_stream(prefix: str, group: str) -> str:
+    return f"{prefix}:dead-letter:{group}"
+
+
+class Subscriber:
+    def __init__(self, client: redis.Redis, prefix: str = "threadlog") -> None:
+        self.client = client
+        self.prefix = prefix
+
+    async def follow(
+        self,
+        *,
+        thread_id: str | None = None,
+        after: str = "$",
+        block_ms: int = 2000,
+        count: int = 100,
+    ) -> AsyncIterator[StreamEvent]:
+        """Events after entry id `after` ("$": from now; "0": from the oldest kept), forever."""
+        key = stream_key(self.prefix, thread_id)
+        position = after
+        if position == "$":
+            # Pin "now" to an id, so nothing published between two reads is skipped.
+            position = await last_id(self.client, key)
+        while True:
+            reply = await self.client.xread({key: position}, count=count, block=block_ms)
+            for _key, entries in reply or ():
+                for entry_id, fields in entries:
+                    event = StreamEvent.from_entry(entry_id, fields)
+                    position = event.id
+                    yield event
+
+    def group(
+        self,
+        group: str,
+        consumer: str,
+        *,
+        thread_id: str | None = None,
+        start: str = "$",
+        min_idle_ms: int = 30_000,
+        max_deliveries: int = 5,
+    ) -> "GroupConsumer":
+        return GroupConsumer(
+            self.client,
+            stream_key(self.prefix, thread_id),
+            dead_letter_stream(self.prefix, group),
+            group,
+            consumer,
+            start=start,
+            min_idle_ms=min_idle_ms,
+            max_deliveries=max_deliveries,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    event: StreamEvent
+    # How many times the group has handed this entry out, this time included.
+    deliveries: int
+
+
+class GroupConsumer:
+    def __init__(
+        self,
+        client: redis.Redis,
+        key: str,
+        dead_letter_key: str,
+        group: str,
+        consumer: str,
+        *,
+        start: str,
+        min_idle_ms: int,
+        max_deliveries: int,
+    ) -> None:
+        self.client = client
+        self.key = key
+        self.dead_letter_key = dead_letter_key
+        self.group = group
+        self.consumer = consumer
+        self.start = start
+        self.min_idle_ms = min_idle_ms
+        self.max_deliveries = max_deliveries
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.client.xgroup_create(self.key, self.group, id=self.start, mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def read(self, *, count: int = 100, block_ms: int = 2000) -> list[Delivery]:
+        """Reclaimed entries of crashed members first, then new ones. Ack each when done."""
+        reclaimed = await self._reclaim(count)
+        if reclaimed:
+            return reclaimed
+        reply = await self.client.xreadgroup(
+            self.group, self.consumer, {self.key: ">"}, count=count, block=block_ms
+        )
+        return [
+            Delivery(StreamEvent.from_entry(entry_id, fields), 1)
+            for _key, entries in reply or ()
+            for entry_id, fields in entries
+        ]
+
+    async def ack(self, *deliveries: Delivery) -> None:
+        if deliveries:
+            await self.client.xack(self.key, self.group, *(d.event.id for d in deliveries))
+
+    async def __aiter__(self) -> AsyncIterator[Delivery]:
+        await self.ensure_group()
+        while True:
+            for delivery in await self.read():
+                yield delivery
+
+    async def _reclaim(self, count: int) -> list[Delivery]:
+        _next, claimed, *_ = await self.client.xautoclaim(
+            self.key, self.group, self.consumer, self.min_idle_ms, start_id="0-0", count=count
+        )
+        out: list[Delivery] = []
+        for entry_id, fields in claimed:
+            if fields is None:  # trimmed away while pending: nothing left to deliver
+                await self.client.xack(self.key, self.group, entry_id)
+                continue
+            pending = await self.client.xpending_range(
+                self.key, self.group, min=entry_id, max=entry_id, count=1
+            )
+            times = pending[0]["times_delivered"] if pending else 1
+            if times > self.max_deliveries:
+                await self._dead_letter(entry_id, fields, times)
+                continue
+            out.append(Delivery(StreamEvent.from_entry(entry_id, fields), times))
+        return out
+
+    async def _dead_letter(self, entry_id: object, fields: dict, times: int) -> None:
+        entry = {**fields, "dead_letter_id": entry_id, "deliveries": str(times)}
+        await self.client.xadd(self.dead_letter_key, entry)
+        await self.client.xack(self.key, self.group, entry_id)
+
+
+async def last_id(client: redis.Redis, key: str) -> str:
+    try:
+        info = await client.xinfo_stream(key)
+    except ResponseError:  # the stream does not exist yet: everything in it will be new
+        return "0-0"
+    last = info["last-generated-id"]
+    return last.decode() if isinstance(last, bytes) else last

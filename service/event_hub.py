@@ -1,0 +1,88 @@
+"""One Redis reader per API process, fanning events out to that process's SSE subscribers.
+
+However many clients follow threads over Server-Sent Events, the process holds one blocking
+XREAD on the global stream and no Postgres connection for them while they are idle. Each
+subscriber gets a bounded queue; one that cannot keep up is cut off (its client resumes with
+Last-Event-ID) rather than letting memory grow.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+from projections.envelope import StreamEvent
+from projections.relay import global_stream
+from projections.subscriber import last_id
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 1000
+# Below redis-py's default 5 s socket timeout, so an idle blocking read is not a network error.
+BLOCK_MS = 2000
+
+
+class Overflow:
+    """Put in a subscriber's queue when it fell too far behind."""
+
+
+OVERFLOW = Overflow()
+
+
+class EventHub:
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.client = client
+        self.key = global_stream(prefix)
+        self._subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def close(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @contextlib.contextmanager
+    def subscription(self, thread_id: str):
+        queue: asyncio.Queue[StreamEvent | Overflow] = asyncio.Queue(QUEUE_SIZE)
+        self._subscribers[thread_id].add(queue)
+        try:
+            yield queue
+        finally:
+            subscribers = self._subscribers.get(thread_id)
+            if subscribers is not None:
+                subscribers.discard(queue)
+                if not subscribers:
+                    del self._subscribers[thread_id]
+
+    def _dispatch(self, event: StreamEvent) -> None:
+        for queue in self._subscribers.get(event.thread_id, ()):
+            try:
+                queue.put_nowait(event)
+            except asyncio.QueueFull:
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(OVERFLOW)
+
+    async def _run(self) -> None:
+        position: str | None = None
+        while True:
+            try:
+                if position is None:
+                    position = await last_id(self.client, self.key)
+                reply = await self.client.xread({self.key: position}, count=500, block=BLOCK_MS)
+            except (RedisError, OSError) as exc:
+                log.warning("event hub: %r; retrying", exc)
+                await asyncio.sleep(1.0)
+                continue
+            for _key, entries in reply or ():
+                for entry_id, fields in entries:
+                    event = StreamEvent.from_entry(entry_id, fields)
+                    position = event.id
+                    self._dispatch(event)
