@@ -17,7 +17,8 @@ from projections.subscriber import Subscriber, dead_letter_stream
 
 from .conftest import KEY_A
 
-SCHEMAS = Path(__file__).resolve().parents[1] / "docs" / "schemas"
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+SCHEMAS = DOCS / "schemas"
 AUTH = {"Authorization": f"Bearer {KEY_A}"}
 
 
@@ -270,3 +271,36 @@ async def test_tail_readable_default(base_url, settings):
         await process.wait()
     assert "thread.created" in lines[0] and thread in lines[0]
     assert "thread.message.created" in lines[1] and "'0'" in lines[1]
+
+
+async def test_documented_example_runs(base_url, settings):
+    thread = await _publish(base_url, 2)
+    example = DOCS / "examples" / "react_to_messages.py"
+    env = {
+        **os.environ,
+        "REDIS_URL": settings.redis_url,
+        "THREADLOG_REDIS_PREFIX": settings.redis_prefix,
+        "PYTHONPATH": str(example.parents[2]),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(example),
+        "--group",
+        "example-" + secrets.token_hex(4),
+        "--start",
+        "0",
+        "--count",
+        "100000",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        seen = []
+        while len(seen) < 2:
+            line = (await asyncio.wait_for(process.stdout.readline(), 10)).decode()
+            if line.startswith(thread):
+                seen.append(line.strip())
+    finally:
+        process.terminate()
+        await process.wait()
+    assert seen == [f"{thread} user: 0", f"{thread} user: 1"]
