@@ -13,6 +13,7 @@ import logging
 import asyncpg
 
 from service.domain.events import LoggedEvent
+from service.metrics import BATCHES
 from service.store.database import connect
 
 from .log_reader import LogPosition, read_after
@@ -85,6 +86,7 @@ class LogConsumer:
                 events = await read_after(conn, self.position, self.batch_size)
                 if events:
                     await self.handle(conn, events)
+                    BATCHES.labels(self.name).inc()
                     last = events[-1]
                     self.position = LogPosition(last.transaction_id, last.global_position)
                     continue

@@ -16,6 +16,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.domain.events import LoggedEvent
+from service.metrics import PUBLISH_ERRORS
 
 from .consumer import LogConsumer
 from .envelope import envelope
@@ -83,9 +84,15 @@ class Relay(LogConsumer):
         global_key = global_stream(self.prefix)
         for event, fields in entries:
             pipe.xadd(global_key, fields, id=event.position, maxlen=self.maxlen, approximate=True)
-        for result in await pipe.execute(raise_on_error=False):
+        try:
+            results = await pipe.execute(raise_on_error=False)
+        except Exception:
+            PUBLISH_ERRORS.inc()
+            raise
+        for result in results:
             if isinstance(result, Exception):
                 if not _already_published(result):
+                    PUBLISH_ERRORS.inc()
                     raise result
                 self.skipped += 1
         last = events[-1]

@@ -12,13 +12,23 @@ from aiohttp import web
 from projections.projector import Projector
 from projections.relay import Relay
 
-from .appkeys import API_KEYS, CONTEXT, EVENT_HUB, REDIS, SETTINGS, STOPPING
+from .appkeys import (
+    API_KEYS,
+    CONTEXT,
+    EVENT_HUB,
+    INFLIGHT,
+    RATE_LIMITER,
+    REDIS,
+    SETTINGS,
+    STOPPING,
+)
 from .auth import ApiKeys
 from .config import Settings
 from .event_hub import EventHub
 from .handlers import setup_routes
-from .middleware import authenticate, errors
+from .middleware import authenticate, errors, shed_load
 from .operations import Context
+from .rate_limit import RateLimiter
 from .store import api_keys
 from .store.database import connect, create_pool
 from .store.migrate import migrate
@@ -61,11 +71,12 @@ def create_app(
     settings: Settings, *, workers: bool = True, migrate_at_start: bool = True
 ) -> web.Application:
     app = web.Application(
-        middlewares=[errors, authenticate], client_max_size=settings.max_body_bytes
+        middlewares=[errors, shed_load, authenticate], client_max_size=settings.max_body_bytes
     )
     app[SETTINGS] = settings
     app[API_KEYS] = ApiKeys(settings.api_keys)
     app[STOPPING] = asyncio.Event()
+    app[INFLIGHT] = [0]
     setup_routes(app)
 
     async def stop_streams(app: web.Application) -> None:
@@ -87,6 +98,12 @@ def create_app(
         app[CONTEXT] = Context(pool, projection, settings.read_your_writes_timeout)
         client = redis.from_url(settings.redis_url)
         app[REDIS] = client
+        app[RATE_LIMITER] = RateLimiter(
+            client,
+            settings.redis_prefix,
+            settings.rate_limit_rpm,
+            settings.rate_limit_window_seconds,
+        )
         hub = EventHub(client, settings.redis_prefix)
         await hub.start()
         app[EVENT_HUB] = hub

@@ -9,6 +9,7 @@ from .auth import ApiKeys
 from .config import Settings
 from .event_hub import EventHub
 from .operations import Context
+from .rate_limit import RateLimiter
 
 SETTINGS = web.AppKey("settings", Settings)
 API_KEYS = web.AppKey("api_keys", ApiKeys)
@@ -17,6 +18,9 @@ REDIS = web.AppKey("redis", redis.Redis)
 EVENT_HUB = web.AppKey("event_hub", EventHub)
 # Set when the server begins shutting down, so long-lived streams end between events.
 STOPPING = web.AppKey("stopping", asyncio.Event)
+RATE_LIMITER = web.AppKey("rate_limiter", RateLimiter)
+# Requests being served right now, in a one-item list so middleware can change it in place.
+INFLIGHT = web.AppKey("inflight", list)
 
 # Per request (set by the auth middleware).
 PROJECT = web.RequestKey("project", str)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from . import logs
 from .app import apply_migrations, create_app, running_workers
 from .auth import digest, new_key
 from .config import ConfigError, Settings
@@ -169,9 +170,10 @@ def main(argv: list[str] | None = None) -> None:
     tail_parser.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(
-        level=os.environ.get("THREADLOG_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    default_format = "text" if args.command in ("dev", "tail", "keys", "migrate") else "json"
+    logs.configure(
+        os.environ.get("THREADLOG_LOG_LEVEL", "INFO"),
+        os.environ.get("THREADLOG_LOG_FORMAT", default_format),
     )
     _use_uvloop()
     if args.command == "serve":

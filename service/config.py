@@ -43,6 +43,11 @@ class Settings:
     stream_maxlen: int = 1_000_000
     thread_stream_maxlen: int = 10_000
     sse_heartbeat_seconds: float = 15.0
+    rate_limit_rpm: int = 0
+    rate_limit_window_seconds: int = 60
+    request_timeout_seconds: float = 30.0
+    max_inflight: int = 512
+    ready_max_lag_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -61,6 +66,11 @@ class Settings:
             "stream_maxlen": _int("THREADLOG_STREAM_MAXLEN", 1_000_000),
             "thread_stream_maxlen": _int("THREADLOG_THREAD_STREAM_MAXLEN", 10_000),
             "sse_heartbeat_seconds": _float("THREADLOG_SSE_HEARTBEAT_SECONDS", 15.0),
+            "rate_limit_rpm": _int("THREADLOG_RATE_LIMIT_RPM", 0),
+            "rate_limit_window_seconds": _int("THREADLOG_RATE_LIMIT_WINDOW_SECONDS", 60),
+            "request_timeout_seconds": _float("THREADLOG_REQUEST_TIMEOUT_SECONDS", 30.0),
+            "max_inflight": _int("THREADLOG_MAX_INFLIGHT", 512),
+            "ready_max_lag_seconds": _float("THREADLOG_READY_MAX_LAG_SECONDS", 30.0),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

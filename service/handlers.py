@@ -4,8 +4,8 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from . import operations
-from .appkeys import CONTEXT, PROJECT, REQUEST_ID, SHAPE
+from . import health, operations
+from .appkeys import CONTEXT, PROJECT, REDIS, REQUEST_ID, SETTINGS, SHAPE
 from .domain.idempotency import check_key, fingerprint
 from .domain.listing import parse_list_query
 from .domain.requests import (
@@ -18,7 +18,7 @@ from .domain.requests import (
     ModifyThreadV1,
     parse_body,
 )
-from .responses import json_response
+from .responses import error_response, json_response
 from .sse import thread_events
 
 # Says that a response was built before the projector reached the write it reports.
@@ -183,7 +183,22 @@ async def healthz(_request: web.Request) -> web.Response:
     return json_response({"status": "ok"})
 
 
-async def metrics(_request: web.Request) -> web.Response:
+async def readyz(request: web.Request) -> web.Response:
+    report = await health.readiness(
+        request.app[CONTEXT].pool, request.app[REDIS], request.app[SETTINGS].ready_max_lag_seconds
+    )
+    if report.ready:
+        return json_response({"status": "ready", "checks": report.checks})
+    return error_response(
+        503,
+        "Not ready: " + "; ".join(report.problems),
+        type="server_error",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    await health.refresh_lag_metrics(request.app[CONTEXT].pool)
     response = web.Response(body=generate_latest())
     response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
     return response
@@ -214,6 +229,7 @@ OPENAI_PREFIX, AZURE_PREFIX = "/v1", "/openai"
 
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     for prefix, routes in ((OPENAI_PREFIX, ROUTES), (AZURE_PREFIX, ROUTES + AZURE_V1_ROUTES)):
         for method, path, handler in routes:

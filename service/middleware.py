@@ -1,23 +1,38 @@
-"""Request ids, authentication, and OpenAI-shaped errors for everything that goes wrong."""
+"""Request ids, metrics, load shedding, authentication, rate limits, and OpenAI-shaped errors
+for everything that goes wrong."""
 
+import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 from aiohttp import web
+from redis.exceptions import RedisError
 
+from . import logs
 from .api_versions import shape_of
-from .appkeys import API_KEYS, PROJECT, REQUEST_ID, SHAPE
+from .appkeys import API_KEYS, INFLIGHT, PROJECT, RATE_LIMITER, REQUEST_ID, SETTINGS, SHAPE
 from .domain.errors import ApiError
+from .metrics import REQUEST_SECONDS, REQUESTS, SHED
 from .responses import error_response
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
-# Routes anyone may call: liveness and metrics scraping.
-PUBLIC_PATHS = frozenset({"/healthz", "/metrics"})
+# Routes anyone may call: liveness, readiness and metrics scraping.
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+# Failures of Postgres or Redis being out of reach: the client should retry, not give up.
+UNAVAILABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+    RedisError,
+)
 
 
 def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
@@ -36,22 +51,34 @@ def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
     return error_response(exc.status, message)
 
 
+def _route(request: web.Request) -> str:
+    route = request.match_info.route
+    return route.resource.canonical if route.resource is not None else "unmatched"
+
+
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    request_id = (request.headers.get("X-Request-Id") or uuid.uuid4().hex)[:128]
     request[REQUEST_ID] = request_id
+    token = logs.REQUEST_ID.set(request_id)
+    started = time.perf_counter()
     try:
         response = await handler(request)
     except ApiError as exc:
         response = error_response(
-            exc.status, exc.message, type=exc.type, param=exc.param, code=exc.code
+            exc.status,
+            exc.message,
+            type=exc.type,
+            param=exc.param,
+            code=exc.code,
+            headers=exc.headers,
         )
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         response = _http_error(request, exc)
-    except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
-        log.warning("request %s: database unavailable: %r", request_id, exc)
+    except UNAVAILABLE as exc:
+        log.warning("request %s: a dependency is unavailable: %r", request_id, exc)
         response = error_response(
             503,
             "The service is temporarily unavailable. Please retry.",
@@ -66,8 +93,45 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
             f"(request id {request_id})",
             type="server_error",
         )
+    finally:
+        logs.REQUEST_ID.reset(token)
     response.headers["X-Request-Id"] = request_id
+    route = _route(request)
+    REQUESTS.labels(route, request.method, str(response.status)).inc()
+    REQUEST_SECONDS.labels(route, request.method).observe(time.perf_counter() - started)
     return response
+
+
+@web.middleware
+async def shed_load(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Refuses work past what the process can hold, and bounds how long a request may take,
+    so overload shows as quick 503s rather than queues growing until memory runs out."""
+    settings = request.app[SETTINGS]
+    state = request.app[INFLIGHT]
+    if state[0] >= settings.max_inflight:
+        SHED.labels("inflight").inc()
+        return error_response(
+            503,
+            "The server is overloaded. Please retry shortly.",
+            type="server_error",
+            headers={"Retry-After": "1"},
+        )
+    if request.path.endswith("/events"):  # Server-Sent Events are meant to last
+        return await handler(request)
+    state[0] += 1
+    try:
+        async with asyncio.timeout(settings.request_timeout_seconds):
+            return await handler(request)
+    except TimeoutError:
+        SHED.labels("timeout").inc()
+        return error_response(
+            503,
+            "The request took too long. Please retry.",
+            type="server_error",
+            headers={"Retry-After": "1"},
+        )
+    finally:
+        state[0] -= 1
 
 
 # Bodies are JSON; aiohttp reports a missing Content-Type as application/octet-stream.
@@ -85,6 +149,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
     request[PROJECT] = await request.app[API_KEYS].project_for(
         request.headers.get("Authorization"), request.headers.get("api-key")
     )
+    await request.app[RATE_LIMITER].check(request[PROJECT])
     if request.path.startswith("/openai/"):
         request[SHAPE] = shape_of(request.query.get("api-version"))
     else:

@@ -6,6 +6,8 @@ class ApiError(Exception):
 
     status = 400
     type = "invalid_request_error"
+    # Extra response headers, such as Retry-After.
+    headers: dict[str, str] | None = None
 
     def __init__(self, message: str, *, param: str | None = None, code: str | None = None):
         super().__init__(message)

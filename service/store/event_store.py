@@ -7,6 +7,7 @@ from uuid import UUID
 import asyncpg
 
 from ..domain.events import LoggedEvent, NewEvent
+from ..metrics import APPEND_SECONDS
 from .sql import query
 
 
@@ -45,18 +46,19 @@ async def append(
 ) -> Appended | None:
     """Appends in one statement; None when the thread does not exist for this project."""
     try:
-        row = await pool.fetchrow(
-            query("append-events"),
-            thread_id,
-            project,
-            create,
-            expected_version,
-            delete,
-            event_ids,
-            [e.type for e in events],
-            [e.data for e in events],
-            metadata,
-        )
+        with APPEND_SECONDS.time():
+            row = await pool.fetchrow(
+                query("append-events"),
+                thread_id,
+                project,
+                create,
+                expected_version,
+                delete,
+                event_ids,
+                [e.type for e in events],
+                [e.data for e in events],
+                metadata,
+            )
     except asyncpg.SerializationError as exc:
         raise VersionConflict(thread_id) from exc
     except asyncpg.UniqueViolationError as exc:
