@@ -97,6 +97,8 @@ class LogConsumer:
                 )
                 waiter.cancel()
                 stopper.cancel()
+                # Someone else may have moved the checkpoint on (a rebuild swapping views in).
+                self.position = max(self.position, await self.resume_position(conn))
         finally:
             self.is_leader = False
             await conn.close(timeout=5)

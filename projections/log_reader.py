@@ -40,7 +40,7 @@ async def read_after(
         rows = await conn.fetch(query("read-log"), *args)
     else:
         rows = await conn.fetch(query("read-thread-log"), *args, thread_id)
-    return [LoggedEvent(**r) for r in rows]
+    return [LoggedEvent.from_log(r) for r in rows]
 
 
 async def read_checkpoint(conn: asyncpg.Connection | asyncpg.Pool, name: str) -> LogPosition:

@@ -1,4 +1,4 @@
-"""The `threadlog` command: serve, worker, migrate, dev, keys, tail."""
+"""The `threadlog` command: serve, worker, migrate, dev, keys, tail, rebuild, verify."""
 
 import argparse
 import asyncio
@@ -8,6 +8,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -138,6 +139,40 @@ async def _keys(args: argparse.Namespace, settings: Settings) -> None:
         await conn.close()
 
 
+async def _replay_command(command: str, settings: Settings) -> int:
+    """`rebuild` or `verify`, with a progress bar over the log; returns the exit status."""
+    from tqdm import tqdm
+
+    from projections.rebuild import count_events, rebuild, verify
+
+    await apply_migrations(settings.database_url)
+    conn = await connect(settings.database_url)
+    try:
+        total = await count_events(conn)
+        with tqdm(total=total, unit="ev", unit_scale=True, desc=command, file=sys.stderr) as bar:
+            started = time.perf_counter()
+            if command == "rebuild":
+                replayed = await rebuild(conn, bar.update)
+                seconds = time.perf_counter() - started
+                print(
+                    f"rebuilt the views from {replayed} events in {seconds:.1f}s "
+                    f"({replayed / max(seconds, 1e-9):,.0f} events/s) and swapped them in"
+                )
+                return 0
+            differences = await verify(conn, bar.update)
+    finally:
+        await conn.close()
+    for d in differences:
+        print(
+            f"{d.view}: {d.only_live} rows only in the live view, "
+            f"{d.only_replayed} only in the replay of the log"
+        )
+    if differences:
+        return 1
+    print("the views match a replay of the log")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="threadlog", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -160,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     keys_sub.add_parser("list", help="list keys (never the keys themselves)")
     keys_sub.add_parser("revoke", help="revoke a key by its id").add_argument("key_id")
+    sub.add_parser("rebuild", help="replay the log into fresh views and swap them in, live")
+    sub.add_parser("verify", help="replay the log and compare with the views (exit 1 if differ)")
     tail_parser = sub.add_parser("tail", help="print events from the Redis streams as they come")
     tail_parser.add_argument("--thread", help="one thread's stream instead of the global one")
     tail_parser.add_argument("--group", help="read as a member of this consumer group")
@@ -170,7 +207,8 @@ def main(argv: list[str] | None = None) -> None:
     tail_parser.add_argument("--json", action="store_true", help="one JSON object per line")
     args = parser.parse_args(argv)
 
-    default_format = "text" if args.command in ("dev", "tail", "keys", "migrate") else "json"
+    interactive = ("dev", "tail", "keys", "migrate", "rebuild", "verify")
+    default_format = "text" if args.command in interactive else "json"
     logs.configure(
         os.environ.get("THREADLOG_LOG_LEVEL", "INFO"),
         os.environ.get("THREADLOG_LOG_FORMAT", default_format),
@@ -202,5 +240,7 @@ def main(argv: list[str] | None = None) -> None:
                     as_json=args.json,
                 )
             )
+    elif args.command in ("rebuild", "verify"):
+        sys.exit(asyncio.run(_replay_command(args.command, _settings())))
     elif args.command == "keys":
         asyncio.run(_keys(args, _settings()))

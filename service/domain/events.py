@@ -11,25 +11,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from .event_types import (  # noqa: F401  (re-exported: the event vocabulary lives here)
+    EVENT_NAMES,
+    MESSAGE_CREATED,
+    MESSAGE_DELETED,
+    MESSAGE_MODIFIED,
+    THREAD_CREATED,
+    THREAD_DELETED,
+    THREAD_MODIFIED,
+)
 from .requests import Attachment, CreateMessage, TextPart, ToolResources
-
-THREAD_CREATED = "ThreadCreated"
-THREAD_MODIFIED = "ThreadModified"
-THREAD_DELETED = "ThreadDeleted"
-MESSAGE_CREATED = "MessageCreated"
-MESSAGE_MODIFIED = "MessageModified"
-MESSAGE_DELETED = "MessageDeleted"
-
-# The OpenAI-style name each event type is published under. OpenAI names the first two; the
-# others are this service's extensions, named in the same style.
-EVENT_NAMES = {
-    THREAD_CREATED: "thread.created",
-    THREAD_MODIFIED: "thread.modified",
-    THREAD_DELETED: "thread.deleted",
-    MESSAGE_CREATED: "thread.message.created",
-    MESSAGE_MODIFIED: "thread.message.modified",
-    MESSAGE_DELETED: "thread.message.deleted",
-}
+from .upcasting import upcast
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +50,21 @@ class LoggedEvent:
     def position(self) -> str:
         """The event's place in commit order, written like a Redis stream id."""
         return f"{self.transaction_id}-{self.global_position}"
+
+    @classmethod
+    def from_log(cls, row: Any) -> "LoggedEvent":
+        """From a row of the events table (any mapping), its data upcast to today's shape."""
+        return cls(
+            global_position=row["global_position"],
+            transaction_id=row["transaction_id"],
+            thread_id=row["thread_id"],
+            version=row["version"],
+            event_id=row["event_id"],
+            type=row["type"],
+            data=upcast(row["type"], row["data"]),
+            metadata=row["metadata"],
+            recorded_at=row["recorded_at"],
+        )
 
 
 def thread_created(

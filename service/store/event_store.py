@@ -77,4 +77,4 @@ async def append(
 
 async def events_by_id(pool: asyncpg.Pool, event_ids: list[UUID]) -> list[LoggedEvent]:
     rows = await pool.fetch(query("events-by-id"), event_ids)
-    return [LoggedEvent(**r) for r in rows]
+    return [LoggedEvent.from_log(r) for r in rows]

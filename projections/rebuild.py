@@ -1,0 +1,118 @@
+"""Replaying the whole log into views: `threadlog rebuild` and `threadlog verify`.
+
+Both replay with the projector's own writes (`apply_to_views`), pointed at other tables by the
+connection's search_path, so there is one way to turn events into views.
+
+rebuild: replays into fresh tables in a separate schema while the API keeps serving from the
+live ones, then, holding the live views against writes (reads go on), catches up to the live
+projector's checkpoint and swaps the tables in, in one short transaction. If the replay got
+ahead of the live projector, the checkpoint moves up to it. The live projector's next batch
+lands in the new tables.
+
+verify: replays into temporary tables inside one repeatable-read transaction, up to the live
+projector's checkpoint as that snapshot sees it, and compares row by row with the live views.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import asyncpg
+
+from .log_reader import START, LogPosition, read_after, read_checkpoint, write_checkpoint
+from .projector import apply_to_views
+
+BATCH = 5000
+REBUILD_SCHEMA = "threadlog_rebuild"
+VIEWS = ("thread_view", "message_view")
+
+Progress = Callable[[int], None]
+
+
+async def count_events(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("select count(*) from events")
+
+
+async def _replay(
+    conn: asyncpg.Connection,
+    after: LogPosition,
+    upto: LogPosition | None,
+    progress: Progress,
+) -> LogPosition:
+    """Applies the events after `after` (up to `upto`, when given), a transaction (or, inside
+    one, a savepoint) per batch; returns where it stopped."""
+    while True:
+        events = await read_after(conn, after, BATCH)
+        if upto is not None:
+            events = [e for e in events if (e.transaction_id, e.global_position) <= upto]
+        if not events:
+            return after
+        async with conn.transaction():
+            await apply_to_views(conn, events)
+        after = LogPosition(events[-1].transaction_id, events[-1].global_position)
+        progress(len(events))
+
+
+async def rebuild(conn: asyncpg.Connection, progress: Progress) -> int:
+    """Rebuilds the views from the log and swaps them in; returns the events replayed."""
+    replayed = 0
+
+    def counted(n: int) -> None:
+        nonlocal replayed
+        replayed += n
+        progress(n)
+
+    await conn.execute(f"drop schema if exists {REBUILD_SCHEMA} cascade")
+    await conn.execute(f"create schema {REBUILD_SCHEMA}")
+    for view in VIEWS:
+        await conn.execute(
+            f"create table {REBUILD_SCHEMA}.{view} (like public.{view} including all)"
+        )
+    await conn.execute(f"set search_path to {REBUILD_SCHEMA}, public")
+    try:
+        # Most of the work, while the live projector and the API go on.
+        reached = await _replay(conn, START, None, counted)
+        async with conn.transaction():
+            # Writers (the live projector) wait from here; readers do not, until the swap.
+            await conn.execute(
+                "lock table public.thread_view, public.message_view in exclusive mode"
+            )
+            live = await read_checkpoint(conn, "projector")
+            reached = await _replay(conn, reached, live, counted)
+            await write_checkpoint(conn, "projector", reached)
+            for view in VIEWS:
+                await conn.execute(f"drop table public.{view}")
+                await conn.execute(f"alter table {REBUILD_SCHEMA}.{view} set schema public")
+            await conn.execute(f"drop schema {REBUILD_SCHEMA}")
+    finally:
+        await conn.execute("reset search_path")
+    return replayed
+
+
+@dataclass(frozen=True)
+class Difference:
+    view: str
+    only_live: int
+    only_replayed: int
+
+
+async def verify(conn: asyncpg.Connection, progress: Progress) -> list[Difference]:
+    """Differences between the live views and a replay of the log (empty when they agree)."""
+    differences = []
+    async with conn.transaction(isolation="repeatable_read"):
+        for view in VIEWS:
+            # Temporary tables come first on the search_path: the replay writes into them.
+            await conn.execute(
+                f"create temporary table {view} (like public.{view} including all) on commit drop"
+            )
+        live = await read_checkpoint(conn, "projector")
+        await _replay(conn, START, live, progress)
+        for view in VIEWS:
+            only_live = await conn.fetchval(
+                f"select count(*) from (table public.{view} except table pg_temp.{view}) d"
+            )
+            only_replayed = await conn.fetchval(
+                f"select count(*) from (table pg_temp.{view} except table public.{view}) d"
+            )
+            if only_live or only_replayed:
+                differences.append(Difference(view, only_live, only_replayed))
+    return differences
