@@ -105,29 +105,49 @@ async def settings(server_urls, make_database, make_prefix) -> Settings:
         redis_url=server_urls[1],
         api_keys=API_KEYS,
         redis_prefix=make_prefix(),
+        # Small pools: a run starts many instances against one server.
+        pool_min=1,
+        pool_max=4,
     )
 
 
-@pytest.fixture(scope="session")
-async def start_server() -> AsyncIterator[Callable[..., Awaitable[str]]]:
-    """Starts app instances on real loopback ports; returns the base URL (".../v1")."""
-    servers: list[TestServer] = []
+class _Servers:
+    """App instances on real loopback ports; `start` returns the base URL (".../v1")."""
 
-    async def start(settings: Settings, *, workers: bool = True) -> str:
+    def __init__(self) -> None:
+        self.running: list[TestServer] = []
+
+    async def start(self, settings: Settings, *, workers: bool = True) -> str:
         server = TestServer(create_app(settings, workers=workers), host="127.0.0.1")
         await server.start_server()
-        servers.append(server)
+        self.running.append(server)
         return str(server.make_url("/v1"))
 
-    yield start
-    for server in reversed(servers):
-        await server.close()
+    async def close(self) -> None:
+        for server in reversed(self.running):
+            await server.close()
+        self.running.clear()
 
 
 @pytest.fixture(scope="session")
-async def base_url(settings, start_server) -> str:
+async def session_servers() -> AsyncIterator[_Servers]:
+    servers = _Servers()
+    yield servers
+    await servers.close()
+
+
+@pytest.fixture
+async def start_server() -> AsyncIterator[Callable[..., Awaitable[str]]]:
+    """Extra instances for one test, stopped when it ends (each holds connections)."""
+    servers = _Servers()
+    yield servers.start
+    await servers.close()
+
+
+@pytest.fixture(scope="session")
+async def base_url(settings, session_servers) -> str:
     """The shared API instance of the run, with its projector and relay."""
-    return await start_server(settings)
+    return await session_servers.start(settings)
 
 
 @pytest.fixture
