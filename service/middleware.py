@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from . import logs
 from .api_versions import shape_of
 from .appkeys import API_KEYS, INFLIGHT, PROJECT, RATE_LIMITER, REQUEST_ID, SETTINGS, SHAPE
-from .domain.errors import ApiError
+from .domain.errors import ApiError, NotFound, thread_not_found
 from .metrics import REQUEST_SECONDS, REQUESTS, SHED
 from .responses import error_response
 
@@ -134,6 +134,15 @@ async def shed_load(request: web.Request, handler: Handler) -> web.StreamRespons
         state[0] -= 1
 
 
+def _no_null_in_ids(ids: dict[str, str]) -> None:
+    """No object's id holds U+0000 (and Postgres could not even look one up): not found."""
+    for name, value in ids.items():
+        if "\x00" in value:
+            if name == "thread_id":
+                raise thread_not_found(value)
+            raise NotFound(f"No {name.removesuffix('_id')} found with id '{value}'.", param=name)
+
+
 # Bodies are JSON; aiohttp reports a missing Content-Type as application/octet-stream.
 JSON_TYPES = frozenset({"application/json", "application/octet-stream"})
 
@@ -150,6 +159,7 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
         request.headers.get("Authorization"), request.headers.get("api-key")
     )
     await request.app[RATE_LIMITER].check(request[PROJECT])
+    _no_null_in_ids(request.match_info)
     if request.path.startswith("/openai/"):
         request[SHAPE] = shape_of(request.query.get("api-version"))
     else:

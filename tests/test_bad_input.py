@@ -56,6 +56,16 @@ BAD_MESSAGES = [
         "attachments[0].tools",
         "missing_required_parameter",
     ),
+    ("content-null-char", _msg(content="a\x00b"), "content", "invalid_value"),
+    ("part-null-char", _msg(content=[{"type": "text", "text": "\x00"}]), "content[0].text", None),
+    ("metadata-key-null-char", _msg(metadata={"k\x00": "v"}), "metadata", "invalid_value"),
+    ("metadata-value-null-char", _msg(metadata={"k": "a\x00"}), "metadata.k", "invalid_value"),
+    (
+        "file-id-null-char",
+        _msg(attachments=[{"file_id": "f\x00", "tools": []}]),
+        "attachments[0].file_id",
+        "invalid_value",
+    ),
     (
         "attachments-11",
         _msg(attachments=[{"file_id": f"f{i}", "tools": []} for i in range(11)]),
@@ -141,6 +151,9 @@ BAD_LISTS = [
     ({"after": "msg_doesnotexist"}, "after"),
     ({"before": "msg_doesnotexist"}, "before"),
     ({"order": "asc", "after": "msg_doesnotexist"}, "after"),
+    ({"after": "msg_\x00"}, "after"),
+    ({"before": "\x00"}, "before"),
+    ({"run_id": "run\x00"}, "run_id"),
 ]
 
 
@@ -170,6 +183,28 @@ async def test_unknown_thread(base_url, db):
         _assert_error(response, 404, "thread_id")
         assert response.json()["error"]["message"] == "No thread found with id 'thread_nope'."
     assert await _event_count(db) == before
+
+
+async def test_null_character_in_ids_is_not_found(base_url, db):
+    before = await _event_count(db)
+    async with httpx.AsyncClient(headers=AUTH) as http:
+        for method, path in (
+            ("GET", "/threads/thread_%00x"),
+            ("POST", "/threads/thread_%00x"),
+            ("DELETE", "/threads/thread_%00x"),
+            ("GET", "/threads/thread_%00x/messages"),
+            ("POST", "/threads/thread_%00x/messages"),
+            ("GET", "/threads/thread_x/messages/msg_%00"),
+        ):
+            body = {"role": "user", "content": "x"} if method == "POST" else None
+            response = await http.request(method, base_url + path, json=body)
+            assert response.status_code == 404, (method, path, response.text)
+            assert set(response.json()["error"]) == {"message", "type", "param", "code"}
+        thread = (await http.post(f"{base_url}/threads", json={})).json()["id"]
+        response = await http.get(f"{base_url}/threads/{thread}/messages/msg_%00")
+        assert response.status_code == 404
+        assert response.json()["error"]["param"] == "message_id"
+    assert await _event_count(db) == before + 1
 
 
 async def test_unknown_route_and_method(base_url):

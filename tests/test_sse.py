@@ -39,6 +39,13 @@ async def test_live_resume_and_end(base_url, settings, redis_client, db):
         thread = (await _post(http, f"{base_url}/threads", {}))["id"]
         events_url = f"{base_url}/threads/{thread}/events"
         messages_url = f"{base_url}/threads/{thread}/messages"
+        # "From now" starts at what the relay has published: let thread.created be published
+        # first, or it would (rightly) be the first live event.
+        key = thread_stream(settings.redis_prefix, thread)
+        for _ in range(200):
+            if await redis_client.xlen(key):
+                break
+            await asyncio.sleep(0.05)
 
         async with _sse(events_url) as stream:
             sent = [

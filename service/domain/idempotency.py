@@ -33,7 +33,7 @@ def fingerprint(operation: str, path: dict[str, str], body: Any) -> str:
 
 
 def check_key(key: str | None) -> str | None:
-    if key is not None and not 1 <= len(key) <= KEY_MAX_LENGTH:
+    if key is not None and (not 1 <= len(key) <= KEY_MAX_LENGTH or "\x00" in key):
         raise InvalidRequest(
             f"Invalid 'Idempotency-Key' header: expected 1 to {KEY_MAX_LENGTH} characters.",
             param="Idempotency-Key",

@@ -36,7 +36,14 @@ class PagePlan:
 
 def _one(query: object, name: str) -> str | None:
     values = query.getall(name, [])  # type: ignore[attr-defined]
-    return values[-1] if values else None
+    value = values[-1] if values else None
+    if value is not None and "\x00" in value:
+        raise InvalidRequest(
+            f"Invalid '{name}': the value contains a null character (U+0000).",
+            param=name,
+            code="invalid_value",
+        )
+    return value
 
 
 def parse_list_query(query: object) -> ListQuery:

@@ -8,6 +8,7 @@ location can be turned back into the parameter path the client sent (``content[0
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -16,6 +17,7 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from .errors import InvalidRequest
 
@@ -32,13 +34,23 @@ ATTACHMENTS_MAX = 10
 CONTENT_PARTS_MAX = 100
 
 
+def _no_null_character(value: str) -> str:
+    # Postgres text and jsonb cannot hold U+0000: refuse it here, as bad input, not a 500.
+    if "\x00" in value:
+        raise PydanticCustomError("null_character", "string contains a null character (U+0000)")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_null_character)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 Metadata = dict[
-    Annotated[str, Field(max_length=METADATA_KEY_MAX)],
-    Annotated[str, Field(max_length=METADATA_VALUE_MAX)],
+    Annotated[Text, Field(max_length=METADATA_KEY_MAX)],
+    Annotated[Text, Field(max_length=METADATA_VALUE_MAX)],
 ]
 
 
@@ -70,11 +82,11 @@ Detail = Literal["auto", "low", "high"]
 
 class TextPart(_Strict):
     type: Literal["text"]
-    text: Annotated[str, Field(min_length=1, max_length=CONTENT_MAX_CHARS)]
+    text: Annotated[Text, Field(min_length=1, max_length=CONTENT_MAX_CHARS)]
 
 
 class ImageFile(_Strict):
-    file_id: Annotated[str, Field(min_length=1)]
+    file_id: Annotated[Text, Field(min_length=1)]
     detail: Detail | None = None
 
 
@@ -84,7 +96,7 @@ class ImageFilePart(_Strict):
 
 
 class ImageUrl(_Strict):
-    url: Annotated[str, Field(min_length=1)]
+    url: Annotated[Text, Field(min_length=1)]
     detail: Detail | None = None
 
 
@@ -110,7 +122,7 @@ def _str_or_list(value: Any) -> str | None:
 
 
 Content = Annotated[
-    Annotated[Annotated[str, Field(min_length=1, max_length=CONTENT_MAX_CHARS)], Tag("#string")]
+    Annotated[Annotated[Text, Field(min_length=1, max_length=CONTENT_MAX_CHARS)], Tag("#string")]
     | Annotated[
         Annotated[list[ContentPart], Field(min_length=1, max_length=CONTENT_PARTS_MAX)],
         Tag("#array"),
@@ -135,7 +147,7 @@ Tool = Annotated[
 
 
 class Attachment(_Strict):
-    file_id: Annotated[str, Field(min_length=1)]
+    file_id: Annotated[Text, Field(min_length=1)]
     tools: list[Tool]
 
 
@@ -146,11 +158,11 @@ class CreateMessage(_HasMetadata):
 
 
 class CodeInterpreterResources(_Strict):
-    file_ids: Annotated[list[str], Field(max_length=20)] = []
+    file_ids: Annotated[list[Text], Field(max_length=20)] = []
 
 
 class FileSearchResources(_Strict):
-    vector_store_ids: Annotated[list[str], Field(max_length=1)] | None = None
+    vector_store_ids: Annotated[list[Text], Field(max_length=1)] | None = None
 
 
 class ToolResources(_Strict):
@@ -177,9 +189,9 @@ class ModifyMessage(_HasMetadata):
 # user's string with up to 10 file ids; threads have no tool resources.
 class CreateMessageV1(_HasMetadata):
     role: Literal["user"]
-    content: Annotated[str, Field(min_length=1, max_length=CONTENT_MAX_CHARS_V1)]
+    content: Annotated[Text, Field(min_length=1, max_length=CONTENT_MAX_CHARS_V1)]
     file_ids: Annotated[
-        list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=ATTACHMENTS_MAX)
+        list[Annotated[Text, Field(min_length=1)]], Field(min_length=1, max_length=ATTACHMENTS_MAX)
     ] = []
 
     def as_v2(self) -> CreateMessage:
@@ -322,6 +334,16 @@ def _as_invalid_request(exc: ValidationError) -> InvalidRequest:
             param=param,
             code="invalid_type",
         )
+    if kind == "null_character":
+        return InvalidRequest(
+            f"Invalid '{param}': the string contains a null character (U+0000), which is not "
+            "supported.",
+            param=param,
+            code="invalid_value",
+        )
+    if kind in ("too_short", "too_long") and isinstance(value, str):
+        # Constraints on an annotated string report as generic length errors.
+        kind = "string_" + kind
     if kind == "string_too_short":
         return InvalidRequest(
             f"Invalid '{param}': string too short. Expected a string with minimum length "
