@@ -12,9 +12,12 @@ import asyncio
 
 import orjson
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from projections.envelope import StreamEvent
 from projections.log_reader import LogPosition
+from projections.relay import thread_stream
+from projections.subscriber import last_id
 
 from .appkeys import CONTEXT, EVENT_HUB, PROJECT, REDIS, SETTINGS, STOPPING
 from .domain.errors import InvalidRequest, thread_not_found
@@ -67,6 +70,13 @@ class _Stream:
         return False
 
 
+async def _published_until(client, prefix: str, thread_id: str) -> LogPosition | None:
+    try:
+        return LogPosition.parse(await last_id(client, thread_stream(prefix, thread_id)))
+    except (RedisError, OSError):
+        return None  # Redis is away: whatever the hub delivers next is new
+
+
 async def _next(queue: asyncio.Queue, stopping: asyncio.Event, seconds: float):
     """The next queued item, `stopping` once the server shuts down, None after `seconds`."""
     if not queue.empty():
@@ -100,7 +110,8 @@ async def thread_events(request: web.Request) -> web.StreamResponse:
             }
         )
         await response.prepare(request)
-        stream = _Stream(response, after)
+        # Without a resume point, "now" is the last event already on the thread's stream.
+        stream = _Stream(response, after or await _published_until(client, prefix, thread_id))
         if after is not None:
             async for event in events_after(ctx.pool, client, prefix, thread_id, after):
                 if await stream.send(event):
