@@ -36,6 +36,8 @@ from .store.projection_wait import ProjectionWait
 
 log = logging.getLogger(__name__)
 
+CLOSE_SECONDS = 10
+
 
 async def apply_migrations(database_url: str) -> list[str]:
     conn = await connect(database_url)
@@ -114,7 +116,12 @@ def create_app(
         await hub.close()
         await client.aclose()
         await projection.close()
-        await pool.close()
+        try:
+            # Connections still out after this long belong to requests that will not finish.
+            await asyncio.wait_for(pool.close(), CLOSE_SECONDS)
+        except TimeoutError:
+            log.warning("database pool did not close in %ss; terminating it", CLOSE_SECONDS)
+            pool.terminate()
 
     app.cleanup_ctx.append(resources)
     return app

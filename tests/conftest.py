@@ -5,6 +5,7 @@ started once for the session. Each run creates its own database (dropped at the 
 its own Redis key prefix (deleted at the end), so a developer's data is never touched.
 """
 
+import asyncio
 import os
 import secrets
 import tempfile
@@ -125,7 +126,7 @@ class _Servers:
 
     async def close(self) -> None:
         for server in reversed(self.running):
-            await server.close()
+            await asyncio.wait_for(server.close(), 60)
         self.running.clear()
 
 

@@ -132,7 +132,7 @@ async def _log_and_stream(urls) -> tuple[list[str], list[str]]:
     return [r["id"] for r in rows], [entry_id for entry_id, _ in entries]
 
 
-async def _until(predicate, seconds: float = 30.0, step: float = 0.1):
+async def _until(predicate, seconds: float = 90.0, step: float = 0.1):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         result = await predicate()
