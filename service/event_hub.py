@@ -38,15 +38,18 @@ class EventHub:
         self.key = global_stream(prefix)
         self._subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
     async def close(self) -> None:
+        # A flag as well as cancel(): a client library may swallow a cancellation that lands
+        # inside its blocking read, and the loop must still end.
+        self._closing = True
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait({self._task}, timeout=5)
 
     @contextlib.contextmanager
     def subscription(self, thread_id: str):
@@ -72,7 +75,7 @@ class EventHub:
 
     async def _run(self) -> None:
         position: str | None = None
-        while True:
+        while not self._closing:
             try:
                 if position is None:
                     position = await last_id(self.client, self.key)

@@ -11,8 +11,6 @@ import heapq
 import itertools
 import logging
 
-import asyncpg
-
 from projections.log_reader import LogPosition, read_checkpoint
 from projections.projector import PROJECTED_CHANNEL
 
@@ -29,16 +27,17 @@ class ProjectionWait:
         self._waiters: list[tuple[LogPosition, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
         self._task: asyncio.Task[None] | None = None
-        self._conn: asyncpg.Connection | None = None
+        self._closing = False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._follow())
 
     async def close(self) -> None:
+        # A flag as well as cancel(): the loop must end even if a driver swallows the cancel.
+        self._closing = True
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait({self._task}, timeout=5)
 
     async def wait(self, target: LogPosition, seconds: float) -> bool:
         """True once the projector is at or past `target`; False after `seconds`."""
@@ -67,12 +66,12 @@ class ProjectionWait:
         self._advance(LogPosition.parse(payload))
 
     async def _follow(self) -> None:
-        while True:
+        while not self._closing:
             try:
                 conn = await connect(self.dsn)
                 try:
                     await conn.add_listener(PROJECTED_CHANNEL, self._on_notify)
-                    while True:
+                    while not self._closing:
                         self._advance(await read_checkpoint(conn, "projector"))
                         await asyncio.sleep(self.recheck)
                 finally:

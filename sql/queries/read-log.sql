@@ -13,5 +13,7 @@ select global_position,
 from events
 where (transaction_id, global_position) > ($1::text::xid8, $2::bigint)
   and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-order by transaction_id, global_position
+-- Qualified: the select list's alias "transaction_id" (a bigint) would otherwise be the sort
+-- key, which no index provides, and every batch would sort the rest of the log.
+order by events.transaction_id, events.global_position
 limit $3
