@@ -86,6 +86,10 @@ class EventHub:
                 continue
             for _key, entries in reply or ():
                 for entry_id, fields in entries:
-                    event = StreamEvent.from_entry(entry_id, fields)
-                    position = event.id
-                    self._dispatch(event)
+                    position = entry_id
+                    # Parse only what someone here follows: most events have no subscriber.
+                    thread_id = fields.get(b"thread_id", fields.get("thread_id"))
+                    if isinstance(thread_id, bytes):
+                        thread_id = thread_id.decode()
+                    if thread_id in self._subscribers:
+                        self._dispatch(StreamEvent.from_entry(entry_id, fields))
