@@ -8,6 +8,7 @@ two writes never leaves a thread stream short, since the thread write always com
 """
 
 import logging
+import zlib
 
 import asyncpg
 import redis.asyncio as redis
@@ -27,6 +28,21 @@ log = logging.getLogger(__name__)
 
 def global_stream(prefix: str) -> str:
     return f"{prefix}:events"
+
+
+def global_streams(prefix: str, partitions: int = 1) -> list[str]:
+    """The global stream, or its partitions when there is more than one."""
+    if partitions <= 1:
+        return [global_stream(prefix)]
+    return [f"{prefix}:events:{{{n}}}" for n in range(partitions)]
+
+
+def global_stream_of(prefix: str, thread_id: str, partitions: int = 1) -> str:
+    """Which global stream (partition) carries a thread's events: a stable hash of its id, so a
+    thread's events stay in one partition, in order."""
+    if partitions <= 1:
+        return global_stream(prefix)
+    return f"{prefix}:events:{{{zlib.crc32(thread_id.encode()) % partitions}}}"
 
 
 def thread_stream(prefix: str, thread_id: str) -> str:
@@ -51,6 +67,7 @@ class Relay(LogConsumer):
         prefix: str,
         maxlen: int | None = 1_000_000,
         thread_maxlen: int | None = 10_000,
+        partitions: int = 1,
         **kwargs,
     ) -> None:
         super().__init__(dsn, **kwargs)
@@ -58,10 +75,15 @@ class Relay(LogConsumer):
         self.prefix = prefix
         self.maxlen = maxlen
         self.thread_maxlen = thread_maxlen
+        self.partitions = partitions
         self.skipped = 0
 
     async def resume_position(self, conn: asyncpg.Connection) -> LogPosition:
         checkpoint = await read_checkpoint(conn, self.name)
+        if self.partitions > 1:
+            # Partitions end at different ids; only the checkpoint says where all are complete.
+            # Resuming from it republishes at most a batch, which Redis refuses entry by entry.
+            return checkpoint
         try:
             info = await self.redis.xinfo_stream(global_stream(self.prefix))
         except ResponseError:  # no such key yet
@@ -81,9 +103,14 @@ class Relay(LogConsumer):
                 maxlen=self.thread_maxlen,
                 approximate=True,
             )
-        global_key = global_stream(self.prefix)
         for event, fields in entries:
-            pipe.xadd(global_key, fields, id=event.position, maxlen=self.maxlen, approximate=True)
+            pipe.xadd(
+                global_stream_of(self.prefix, event.thread_id, self.partitions),
+                fields,
+                id=event.position,
+                maxlen=self.maxlen,
+                approximate=True,
+            )
         try:
             results = await pipe.execute(raise_on_error=False)
         except Exception:

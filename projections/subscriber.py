@@ -21,11 +21,12 @@ import redis.asyncio as redis
 from redis.exceptions import ResponseError
 
 from .envelope import StreamEvent
-from .relay import global_stream, thread_stream
+from .relay import global_streams, thread_stream
 
 
-def stream_key(prefix: str, thread_id: str | None) -> str:
-    return thread_stream(prefix, thread_id) if thread_id else global_stream(prefix)
+def stream_keys(prefix: str, thread_id: str | None, partitions: int = 1) -> list[str]:
+    """One thread's stream, or every partition of the global stream."""
+    return [thread_stream(prefix, thread_id)] if thread_id else global_streams(prefix, partitions)
 
 
 def dead_letter_stream(prefix: str, group: str) -> str:
@@ -33,9 +34,11 @@ def dead_letter_stream(prefix: str, group: str) -> str:
 
 
 class Subscriber:
-    def __init__(self, client: redis.Redis, prefix: str = "threadlog") -> None:
+    def __init__(self, client: redis.Redis, prefix: str = "threadlog", partitions: int = 1) -> None:
         self.client = client
         self.prefix = prefix
+        # THREADLOG_STREAM_PARTITIONS of the publisher: how many streams the global one is.
+        self.partitions = partitions
 
     async def follow(
         self,
@@ -45,18 +48,22 @@ class Subscriber:
         block_ms: int = 2000,
         count: int = 100,
     ) -> AsyncIterator[StreamEvent]:
-        """Events after entry id `after` ("$": from now; "0": from the oldest kept), forever."""
-        key = stream_key(self.prefix, thread_id)
-        position = after
-        if position == "$":
+        """Events after entry id `after` ("$": from now; "0": from the oldest kept), forever.
+
+        Entry ids are positions in the log's commit order, the same in every stream, so one
+        `after` means the same place in each partition of the global stream. Across
+        partitions, events of different threads may arrive out of commit order; each
+        thread's events stay in order."""
+        positions = {}
+        for key in stream_keys(self.prefix, thread_id, self.partitions):
             # Pin "now" to an id, so nothing published between two reads is skipped.
-            position = await last_id(self.client, key)
+            positions[key] = await last_id(self.client, key) if after == "$" else after
         while True:
-            reply = await self.client.xread({key: position}, count=count, block=block_ms)
-            for _key, entries in reply or ():
+            reply = await self.client.xread(positions, count=count, block=block_ms)
+            for key, entries in reply or ():
                 for entry_id, fields in entries:
                     event = StreamEvent.from_entry(entry_id, fields)
-                    position = event.id
+                    positions[_text(key)] = event.id
                     yield event
 
     def group(
@@ -71,7 +78,7 @@ class Subscriber:
     ) -> "GroupConsumer":
         return GroupConsumer(
             self.client,
-            stream_key(self.prefix, thread_id),
+            stream_keys(self.prefix, thread_id, self.partitions),
             dead_letter_stream(self.prefix, group),
             group,
             consumer,
@@ -86,13 +93,15 @@ class Delivery:
     event: StreamEvent
     # How many times the group has handed this entry out, this time included.
     deliveries: int
+    # The stream it came from (the global stream may be several partitions).
+    stream: str
 
 
 class GroupConsumer:
     def __init__(
         self,
         client: redis.Redis,
-        key: str,
+        keys: list[str],
         dead_letter_key: str,
         group: str,
         consumer: str,
@@ -102,7 +111,7 @@ class GroupConsumer:
         max_deliveries: int,
     ) -> None:
         self.client = client
-        self.key = key
+        self.keys = keys
         self.dead_letter_key = dead_letter_key
         self.group = group
         self.consumer = consumer
@@ -111,29 +120,31 @@ class GroupConsumer:
         self.max_deliveries = max_deliveries
 
     async def ensure_group(self) -> None:
-        try:
-            await self.client.xgroup_create(self.key, self.group, id=self.start, mkstream=True)
-        except ResponseError as exc:
-            if "BUSYGROUP" not in str(exc):
-                raise
+        for key in self.keys:
+            try:
+                await self.client.xgroup_create(key, self.group, id=self.start, mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
 
     async def read(self, *, count: int = 100, block_ms: int = 2000) -> list[Delivery]:
         """Reclaimed entries of crashed members first, then new ones. Ack each when done."""
-        reclaimed = await self._reclaim(count)
+        reclaimed = [d for key in self.keys for d in await self._reclaim(key, count)]
         if reclaimed:
             return reclaimed
         reply = await self.client.xreadgroup(
-            self.group, self.consumer, {self.key: ">"}, count=count, block=block_ms
+            self.group, self.consumer, dict.fromkeys(self.keys, ">"), count=count, block=block_ms
         )
         return [
-            Delivery(StreamEvent.from_entry(entry_id, fields), 1)
-            for _key, entries in reply or ()
+            Delivery(StreamEvent.from_entry(entry_id, fields), 1, _text(key))
+            for key, entries in reply or ()
             for entry_id, fields in entries
         ]
 
     async def ack(self, *deliveries: Delivery) -> None:
-        if deliveries:
-            await self.client.xack(self.key, self.group, *(d.event.id for d in deliveries))
+        for key in {d.stream for d in deliveries}:
+            ids = [d.event.id for d in deliveries if d.stream == key]
+            await self.client.xack(key, self.group, *ids)
 
     async def __aiter__(self) -> AsyncIterator[Delivery]:
         await self.ensure_group()
@@ -141,29 +152,30 @@ class GroupConsumer:
             for delivery in await self.read():
                 yield delivery
 
-    async def _reclaim(self, count: int) -> list[Delivery]:
+    async def _reclaim(self, key: str, count: int) -> list[Delivery]:
         _next, claimed, *_ = await self.client.xautoclaim(
-            self.key, self.group, self.consumer, self.min_idle_ms, start_id="0-0", count=count
+            key, self.group, self.consumer, self.min_idle_ms, start_id="0-0", count=count
         )
         out: list[Delivery] = []
         for entry_id, fields in claimed:
             if fields is None:  # trimmed away while pending: nothing left to deliver
-                await self.client.xack(self.key, self.group, entry_id)
+                await self.client.xack(key, self.group, entry_id)
                 continue
             pending = await self.client.xpending_range(
-                self.key, self.group, min=entry_id, max=entry_id, count=1
+                key, self.group, min=entry_id, max=entry_id, count=1
             )
             times = pending[0]["times_delivered"] if pending else 1
             if times > self.max_deliveries:
-                await self._dead_letter(entry_id, fields, times)
+                entry = {**fields, "dead_letter_id": entry_id, "deliveries": str(times)}
+                await self.client.xadd(self.dead_letter_key, entry)
+                await self.client.xack(key, self.group, entry_id)
                 continue
-            out.append(Delivery(StreamEvent.from_entry(entry_id, fields), times))
+            out.append(Delivery(StreamEvent.from_entry(entry_id, fields), times, key))
         return out
 
-    async def _dead_letter(self, entry_id: object, fields: dict, times: int) -> None:
-        entry = {**fields, "dead_letter_id": entry_id, "deliveries": str(times)}
-        await self.client.xadd(self.dead_letter_key, entry)
-        await self.client.xack(self.key, self.group, entry_id)
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 async def last_id(client: redis.Redis, key: str) -> str:

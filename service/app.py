@@ -58,6 +58,7 @@ async def running_workers(settings: Settings) -> AsyncIterator[tuple[Projector, 
         prefix=settings.redis_prefix,
         maxlen=settings.stream_maxlen,
         thread_maxlen=settings.thread_stream_maxlen,
+        partitions=settings.stream_partitions,
     )
     stop = asyncio.Event()
     tasks = [asyncio.create_task(w.run(stop)) for w in (projector, relay)]
@@ -106,7 +107,7 @@ def create_app(
             settings.rate_limit_rpm,
             settings.rate_limit_window_seconds,
         )
-        hub = EventHub(client, settings.redis_prefix)
+        hub = EventHub(client, settings.redis_prefix, settings.stream_partitions)
         await hub.start()
         app[EVENT_HUB] = hub
         async with contextlib.AsyncExitStack() as stack:

@@ -238,6 +238,7 @@ def main(argv: list[str] | None = None) -> None:
                     consumer=args.consumer,
                     start=args.start,
                     as_json=args.json,
+                    partitions=settings.stream_partitions,
                 )
             )
     elif args.command in ("rebuild", "verify"):

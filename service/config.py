@@ -42,6 +42,8 @@ class Settings:
     pool_max: int = 10
     stream_maxlen: int = 1_000_000
     thread_stream_maxlen: int = 10_000
+    # Split the global stream into this many streams, by thread (for Redis Cluster).
+    stream_partitions: int = 1
     sse_heartbeat_seconds: float = 15.0
     rate_limit_rpm: int = 0
     rate_limit_window_seconds: int = 60
@@ -65,6 +67,7 @@ class Settings:
             "pool_max": _int("THREADLOG_DB_POOL_MAX", 10),
             "stream_maxlen": _int("THREADLOG_STREAM_MAXLEN", 1_000_000),
             "thread_stream_maxlen": _int("THREADLOG_THREAD_STREAM_MAXLEN", 10_000),
+            "stream_partitions": _int("THREADLOG_STREAM_PARTITIONS", 1),
             "sse_heartbeat_seconds": _float("THREADLOG_SSE_HEARTBEAT_SECONDS", 15.0),
             "rate_limit_rpm": _int("THREADLOG_RATE_LIMIT_RPM", 0),
             "rate_limit_window_seconds": _int("THREADLOG_RATE_LIMIT_WINDOW_SECONDS", 60),

@@ -15,7 +15,7 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from projections.envelope import StreamEvent
-from projections.relay import global_stream
+from projections.relay import global_streams
 from projections.subscriber import last_id
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,9 @@ OVERFLOW = Overflow()
 
 
 class EventHub:
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    def __init__(self, client: redis.Redis, prefix: str, partitions: int = 1) -> None:
         self.client = client
-        self.key = global_stream(prefix)
+        self.keys = global_streams(prefix, partitions)
         self._subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._closing = False
@@ -74,19 +74,19 @@ class EventHub:
                 queue.put_nowait(OVERFLOW)
 
     async def _run(self) -> None:
-        position: str | None = None
+        positions: dict[str, str] = {}
         while not self._closing:
             try:
-                if position is None:
-                    position = await last_id(self.client, self.key)
-                reply = await self.client.xread({self.key: position}, count=500, block=BLOCK_MS)
+                if not positions:
+                    positions = {key: await last_id(self.client, key) for key in self.keys}
+                reply = await self.client.xread(positions, count=500, block=BLOCK_MS)
             except (RedisError, OSError) as exc:
                 log.warning("event hub: %r; retrying", exc)
                 await asyncio.sleep(1.0)
                 continue
-            for _key, entries in reply or ():
+            for key, entries in reply or ():
                 for entry_id, fields in entries:
-                    position = entry_id
+                    positions[key.decode() if isinstance(key, bytes) else key] = entry_id
                     # Parse only what someone here follows: most events have no subscriber.
                     thread_id = fields.get(b"thread_id", fields.get("thread_id"))
                     if isinstance(thread_id, bytes):

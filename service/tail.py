@@ -38,9 +38,10 @@ async def tail(
     consumer: str | None,
     start: str,
     as_json: bool,
+    partitions: int = 1,
 ) -> None:
     client = redis.from_url(redis_url)
-    subscriber = Subscriber(client, prefix)
+    subscriber = Subscriber(client, prefix, partitions)
     try:
         if group:
             members = subscriber.group(group, consumer or "tail", thread_id=thread_id, start=start)

@@ -54,7 +54,14 @@ async def test_log_reader_walks_the_commit_order_index(seeded):
 @pytest.mark.parametrize("direction", ["up", "down"])
 async def test_list_page_is_one_range_scan(seeded, direction):
     plan = await _plan(
-        seeded, query(f"list-messages-{direction}"), "thread_plan3", "p", "msg_3_10", "msg_3_60", 21, None
+        seeded,
+        query(f"list-messages-{direction}"),
+        "thread_plan3",
+        "p",
+        "msg_3_10",
+        "msg_3_60",
+        21,
+        None,
     )
     assert "message_view_pkey" in plan
     assert "Sort" not in plan, plan
