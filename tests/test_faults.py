@@ -65,6 +65,8 @@ class Process:
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> "Process":
+        # Its logs, printed by wait() for the report of a failing test; closed there.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -72,7 +74,7 @@ class Process:
             *self.args,
             env=self.env,
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+            stderr=self.log,
         )
         return self
 
@@ -81,7 +83,13 @@ class Process:
             self.process.send_signal(sig)
 
     async def wait(self) -> int:
-        return await asyncio.wait_for(self.process.wait(), 30)
+        code = await asyncio.wait_for(self.process.wait(), 30)
+        self.log.seek(0)
+        errors = [line for line in self.log.read().decode().splitlines() if '"error"' in line]
+        self.log.close()
+        for line in errors:
+            print(line)  # shown by pytest when the test fails
+        return code
 
 
 async def _serve(urls, *, workers: bool, env: dict | None = None) -> tuple[Process, str]:
