@@ -62,14 +62,19 @@ def _require_v2(request: web.Request) -> None:
         raise web.HTTPNotFound()
 
 
-async def create_thread(request: web.Request) -> web.Response:
+async def _body(request: web.Request, operation: str, v2: type, v1: type | None = None):
+    """The request body in the v2 model, validated in the shape the API version speaks, and
+    the caller (whose idempotency fingerprint is taken on the body as sent)."""
     raw = await request.read()
-    if request[SHAPE] == "v1":
-        v1 = parse_body(CreateThreadV1, raw)
-        caller, body = _caller(request, "create_thread", v1), v1.as_v2()
-    else:
-        body = parse_body(CreateThread, raw)
-        caller = _caller(request, "create_thread", body)
+    if v1 is not None and request[SHAPE] == "v1":
+        sent = parse_body(v1, raw)
+        return _caller(request, operation, sent), sent.as_v2()
+    body = parse_body(v2, raw)
+    return _caller(request, operation, body), body
+
+
+async def create_thread(request: web.Request) -> web.Response:
+    caller, body = await _body(request, "create_thread", CreateThread, CreateThreadV1)
     return _answer(await operations.create_thread(request.app[CONTEXT], caller, body))
 
 
@@ -81,13 +86,7 @@ async def retrieve_thread(request: web.Request) -> web.Response:
 
 
 async def modify_thread(request: web.Request) -> web.Response:
-    raw = await request.read()
-    if request[SHAPE] == "v1":
-        v1 = parse_body(ModifyThreadV1, raw)
-        caller, body = _caller(request, "modify_thread", v1), v1.as_v2()
-    else:
-        body = parse_body(ModifyThread, raw)
-        caller = _caller(request, "modify_thread", body)
+    caller, body = await _body(request, "modify_thread", ModifyThread, ModifyThreadV1)
     answer = await operations.modify_thread(
         request.app[CONTEXT], caller, _path(request, "thread_id"), body
     )
@@ -102,13 +101,7 @@ async def delete_thread(request: web.Request) -> web.Response:
 
 
 async def create_message(request: web.Request) -> web.Response:
-    raw = await request.read()
-    if request[SHAPE] == "v1":
-        v1 = parse_body(CreateMessageV1, raw)
-        caller, body = _caller(request, "create_message", v1), v1.as_v2()
-    else:
-        body = parse_body(CreateMessage, raw)
-        caller = _caller(request, "create_message", body)
+    caller, body = await _body(request, "create_message", CreateMessage, CreateMessageV1)
     answer = await operations.create_message(
         request.app[CONTEXT], caller, _path(request, "thread_id"), body
     )
@@ -134,10 +127,10 @@ async def retrieve_message(request: web.Request) -> web.Response:
 
 
 async def modify_message(request: web.Request) -> web.Response:
-    body = parse_body(ModifyMessage, await request.read())
+    caller, body = await _body(request, "modify_message", ModifyMessage)
     answer = await operations.modify_message(
         request.app[CONTEXT],
-        _caller(request, "modify_message", body),
+        caller,
         _path(request, "thread_id"),
         _path(request, "message_id"),
         body,

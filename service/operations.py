@@ -201,20 +201,25 @@ async def retrieve_thread(ctx: Context, caller: Caller, thread_id: str) -> Answe
     return Answer(render_thread(read.row, caller.shape), projected)
 
 
-async def modify_thread(
-    ctx: Context, caller: Caller, thread_id: str, request: ModifyThread
+async def _modify(
+    ctx: Context,
+    caller: Caller,
+    thread_id: str,
+    operation: str,
+    load: Callable[[], Awaitable[views.Read]],
+    change: Callable[[dict[str, Any]], ev.NewEvent],
+    from_row: Callable[[Any], dict[str, Any]],
+    from_event: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> Answer:
+    """Decide a change from the current state and append it at that state's version; if the
+    thread moved on meanwhile, decide again. Answers as every write does (from the view once
+    projected), and a retried idempotent request with its first result."""
     earlier = await _earlier(ctx, caller)
     if earlier is not None:
-        return Answer(render_thread(thread_state(earlier[0].data, caller.project, 0), caller.shape))
+        return Answer(from_event(earlier[0].data))
     for _ in range(DECIDE_ATTEMPTS):
-        read, _ = await _current_thread(ctx, caller, thread_id, "modify_thread")
-        thread = dict(read.row)
-        if "metadata" in request.model_fields_set:
-            thread["metadata"] = updated_metadata(thread["metadata"], request.metadata)
-        if "tool_resources" in request.model_fields_set:
-            thread["tool_resources"] = ev.dump_tool_resources(request.tool_resources)
-        event = ev.thread_modified(thread)
+        read = await load()
+        event = change(dict(read.row))
         try:
             appended, replay = await _append(
                 ctx, caller, thread_id, [event], expected_version=read.view_version
@@ -222,17 +227,34 @@ async def modify_thread(
         except VersionConflict:
             continue
         if replay is not None:
-            return Answer(
-                render_thread(thread_state(replay[0].data, caller.project, 0), caller.shape)
-            )
+            return Answer(from_event(replay[0].data))
         if appended is None:
             raise thread_not_found(thread_id)
-        if await _projected(ctx, appended, "modify_thread"):
-            now = await views.thread(ctx.pool, caller.project, thread_id)
-            if now is not None and now.row is not None:
-                return Answer(render_thread(now.row, caller.shape))
-        return Answer(render_thread(thread, caller.shape), projected=False)
+        if await _projected(ctx, appended, operation):
+            now = await load()
+            return Answer(from_row(now.row))
+        return Answer(from_event(event.data), projected=False)
     raise Unavailable("The thread is changing too fast to modify. Please retry.")
+
+
+async def modify_thread(
+    ctx: Context, caller: Caller, thread_id: str, request: ModifyThread
+) -> Answer:
+    def change(thread: dict[str, Any]) -> ev.NewEvent:
+        if "metadata" in request.model_fields_set:
+            thread["metadata"] = updated_metadata(thread["metadata"], request.metadata)
+        if "tool_resources" in request.model_fields_set:
+            thread["tool_resources"] = ev.dump_tool_resources(request.tool_resources)
+        return ev.thread_modified(thread)
+
+    async def load() -> views.Read:
+        read, _ = await _current_thread(ctx, caller, thread_id, "modify_thread")
+        return read
+
+    def render(thread: Any) -> dict[str, Any]:
+        return render_thread(thread, caller.shape)
+
+    return await _modify(ctx, caller, thread_id, "modify_thread", load, change, render, render)
 
 
 async def delete_thread(ctx: Context, caller: Caller, thread_id: str) -> Answer:
@@ -291,31 +313,25 @@ async def retrieve_message(ctx: Context, caller: Caller, thread_id: str, message
 async def modify_message(
     ctx: Context, caller: Caller, thread_id: str, message_id: str, request: ModifyMessage
 ) -> Answer:
-    earlier = await _earlier(ctx, caller)
-    if earlier is not None:
-        return Answer(render_message(message_state(earlier[0].data), caller.shape))
-    for _ in range(DECIDE_ATTEMPTS):
-        read, _ = await _current_message(ctx, caller, thread_id, message_id, "modify_message")
-        message = dict(read.row)
+    def change(message: dict[str, Any]) -> ev.NewEvent:
         if "metadata" in request.model_fields_set:
             message["metadata"] = updated_metadata(message["metadata"], request.metadata)
-        event = ev.message_modified(message)
-        try:
-            appended, replay = await _append(
-                ctx, caller, thread_id, [event], expected_version=read.view_version
-            )
-        except VersionConflict:
-            continue
-        if replay is not None:
-            return Answer(render_message(message_state(replay[0].data), caller.shape))
-        if appended is None:
-            raise thread_not_found(thread_id)
-        if await _projected(ctx, appended, "modify_message"):
-            now = await views.message(ctx.pool, caller.project, thread_id, message_id)
-            if now is not None and now.row is not None:
-                return Answer(render_message(now.row, caller.shape))
-        return Answer(render_message(message_state(event.data), caller.shape), projected=False)
-    raise Unavailable("The thread is changing too fast to modify. Please retry.")
+        return ev.message_modified(message)
+
+    async def load() -> views.Read:
+        read, _ = await _current_message(ctx, caller, thread_id, message_id, "modify_message")
+        return read
+
+    return await _modify(
+        ctx,
+        caller,
+        thread_id,
+        "modify_message",
+        load,
+        change,
+        lambda row: render_message(row, caller.shape),
+        lambda data: render_message(message_state(data), caller.shape),
+    )
 
 
 async def delete_message(ctx: Context, caller: Caller, thread_id: str, message_id: str) -> Answer:
