@@ -208,15 +208,15 @@ async def _modify(
     operation: str,
     load: Callable[[], Awaitable[views.Read]],
     change: Callable[[dict[str, Any]], ev.NewEvent],
-    from_row: Callable[[Any], dict[str, Any]],
-    from_event: Callable[[dict[str, Any]], dict[str, Any]],
+    render: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> Answer:
     """Decide a change from the current state and append it at that state's version; if the
-    thread moved on meanwhile, decide again. Answers as every write does (from the view once
-    projected), and a retried idempotent request with its first result."""
+    thread moved on meanwhile, decide again. The answer is the state the event carries, which
+    is the view's at that version once projected (reading the view afterwards could show a
+    later writer's change instead); a retried idempotent request gets its first result."""
     earlier = await _earlier(ctx, caller)
     if earlier is not None:
-        return Answer(from_event(earlier[0].data))
+        return Answer(render(earlier[0].data))
     for _ in range(DECIDE_ATTEMPTS):
         read = await load()
         event = change(dict(read.row))
@@ -227,13 +227,10 @@ async def _modify(
         except VersionConflict:
             continue
         if replay is not None:
-            return Answer(from_event(replay[0].data))
+            return Answer(render(replay[0].data))
         if appended is None:
             raise thread_not_found(thread_id)
-        if await _projected(ctx, appended, operation):
-            now = await load()
-            return Answer(from_row(now.row))
-        return Answer(from_event(event.data), projected=False)
+        return Answer(render(event.data), await _projected(ctx, appended, operation))
     raise Unavailable("The thread is changing too fast to modify. Please retry.")
 
 
@@ -251,10 +248,10 @@ async def modify_thread(
         read, _ = await _current_thread(ctx, caller, thread_id, "modify_thread")
         return read
 
-    def render(thread: Any) -> dict[str, Any]:
+    def render(thread: dict[str, Any]) -> dict[str, Any]:
         return render_thread(thread, caller.shape)
 
-    return await _modify(ctx, caller, thread_id, "modify_thread", load, change, render, render)
+    return await _modify(ctx, caller, thread_id, "modify_thread", load, change, render)
 
 
 async def delete_thread(ctx: Context, caller: Caller, thread_id: str) -> Answer:
@@ -329,7 +326,6 @@ async def modify_message(
         "modify_message",
         load,
         change,
-        lambda row: render_message(row, caller.shape),
         lambda data: render_message(message_state(data), caller.shape),
     )
 
