@@ -43,6 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--filler-thread", type=int, default=100, help="messages per filler thread")
     p.add_argument("--rate", type=float, help="paced create rate (default: half of max)")
     p.add_argument("--loadgen", choices=["auto", "wrk", "builtin"], default="auto")
+    p.add_argument(
+        "--processes", type=int, default=1, help="threadlog API processes (serve --processes)"
+    )
     p.add_argument("--profile", metavar="DIR", help="after measuring, profile the API (py-spy)")
     p.add_argument("--json", metavar="PATH", help="also write every figure as JSON here")
     args = p.parse_args(argv)

@@ -109,12 +109,22 @@ class Server:
 
 
 def threadlog_server(
-    port: int, log_dir: Path, *, database_url: str, redis_url: str, prefix: str, api_key: str
+    port: int,
+    log_dir: Path,
+    *,
+    database_url: str,
+    redis_url: str,
+    prefix: str,
+    api_key: str,
+    processes: int = 1,
 ) -> Server:
     """`python -m service serve` with its in-process projector and relay."""
     return Server(
         "threadlog",
-        [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            *(sys.executable, "-m", "service", "serve", "--host", "127.0.0.1"),
+            *("--port", str(port), "--processes", str(processes)),
+        ],
         {
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,

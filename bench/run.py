@@ -120,6 +120,7 @@ class Bench:
             redis_url=self.args.redis_url,
             prefix=self.name,
             api_key=self.api_key,
+            processes=self.args.processes,
         )
         self.ours.start()
 

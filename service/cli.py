@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,11 +41,19 @@ async def _until_signalled() -> None:
     await stop.wait()
 
 
-async def _serve(settings: Settings, host: str, port: int, *, workers: bool, banner=None) -> None:
+async def _serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    workers: bool,
+    banner=None,
+    reuse_port: bool = False,
+) -> None:
     app = create_app(settings, workers=workers)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     await site.start()
     bound = runner.addresses[0][1] if runner.addresses else port
     url = f"http://{host}:{bound}"
@@ -62,6 +71,28 @@ async def _worker(settings: Settings) -> None:
     await apply_migrations(settings.database_url)
     async with running_workers(settings):
         await _until_signalled()
+
+
+def _serve_processes(args: argparse.Namespace) -> int:
+    """`serve --processes N`: N API processes sharing one port (SO_REUSEPORT), so requests
+    spread over the cores; the projector and relay run in the first only. Signals are passed
+    on; the exit status is the worst of theirs."""
+    children = []
+    for n in range(args.processes):
+        argv = [sys.executable, "-m", "service", "serve", "--host", args.host]
+        argv += ["--port", str(args.port), "--reuse-port"]
+        if n > 0 or args.no_workers:
+            argv.append("--no-workers")
+        children.append(subprocess.Popen(argv))
+
+    def forward(sig: int, _frame: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(sig)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, forward)
+    return max(child.wait() for child in children)
 
 
 def _settings(**overrides: object) -> Settings:
@@ -182,6 +213,13 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument(
         "--no-workers", action="store_true", help="do not run the projector and relay here"
     )
+    serve.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="API processes sharing the port (SO_REUSEPORT; needs a fixed --port)",
+    )
+    serve.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     sub.add_parser("worker", help="run the projector and relay only")
     sub.add_parser("migrate", help="apply pending database migrations and exit")
     dev = sub.add_parser("dev", help="embedded Postgres and Redis, then the API: no set-up")
@@ -218,7 +256,19 @@ def main(argv: list[str] | None = None) -> None:
         settings = _settings()
         if not settings.api_keys:
             log.warning("THREADLOG_API_KEYS is empty: only keys made with `threadlog keys` work")
-        asyncio.run(_serve(settings, args.host, args.port, workers=not args.no_workers))
+        if args.processes > 1:
+            if args.port == 0:
+                sys.exit("threadlog: --processes needs a fixed --port to share")
+            sys.exit(_serve_processes(args))
+        asyncio.run(
+            _serve(
+                settings,
+                args.host,
+                args.port,
+                workers=not args.no_workers,
+                reuse_port=args.reuse_port,
+            )
+        )
     elif args.command == "worker":
         asyncio.run(_worker(_settings()))
     elif args.command == "migrate":

@@ -1,5 +1,7 @@
 """HTTP handlers: read the request, call the operation, write the answer. Nothing else."""
 
+import os
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
@@ -173,7 +175,8 @@ async def retrieve_message_file(request: web.Request) -> web.Response:
 
 
 async def healthz(_request: web.Request) -> web.Response:
-    return json_response({"status": "ok"})
+    # The pid tells which process answered when several share a port (serve --processes).
+    return json_response({"status": "ok", "pid": os.getpid()})
 
 
 async def readyz(request: web.Request) -> web.Response:
