@@ -109,13 +109,7 @@ async def shed_load(request: web.Request, handler: Handler) -> web.StreamRespons
     settings = request.app[SETTINGS]
     state = request.app[INFLIGHT]
     if state[0] >= settings.max_inflight:
-        SHED.labels("inflight").inc()
-        return error_response(
-            503,
-            "The server is overloaded. Please retry shortly.",
-            type="server_error",
-            headers={"Retry-After": "1"},
-        )
+        return _shed("inflight", "The server is overloaded. Please retry shortly.")
     if request.path.endswith("/events"):  # Server-Sent Events are meant to last
         return await handler(request)
     state[0] += 1
@@ -123,15 +117,14 @@ async def shed_load(request: web.Request, handler: Handler) -> web.StreamRespons
         async with asyncio.timeout(settings.request_timeout_seconds):
             return await handler(request)
     except TimeoutError:
-        SHED.labels("timeout").inc()
-        return error_response(
-            503,
-            "The request took too long. Please retry.",
-            type="server_error",
-            headers={"Retry-After": "1"},
-        )
+        return _shed("timeout", "The request took too long. Please retry.")
     finally:
         state[0] -= 1
+
+
+def _shed(reason: str, message: str) -> web.Response:
+    SHED.labels(reason).inc()
+    return error_response(503, message, type="server_error", headers={"Retry-After": "1"})
 
 
 def _no_null_in_ids(ids: dict[str, str]) -> None:

@@ -210,65 +210,40 @@ async def test_poison_event_goes_to_the_dead_letter_stream(base_url, settings, r
     assert poison not in [p["message_id"] for p in pending]
 
 
-async def test_tail_prints_json_lines(base_url, settings):
-    thread = await _publish(base_url, 2)
+async def _tail_lines(settings, count: int, *args: str) -> list[str]:
+    """The first `count` lines `threadlog tail` prints, run as a user would."""
     env = {
         **os.environ,
         "REDIS_URL": settings.redis_url,
         "THREADLOG_REDIS_PREFIX": settings.redis_prefix,
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "service",
-        "tail",
-        "--thread",
-        thread,
-        "--from",
-        "0",
-        "--json",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
+        sys.executable, "-m", "service", "tail", *args, env=env, stdout=asyncio.subprocess.PIPE
     )
     try:
-        lines = [
-            json.loads(await asyncio.wait_for(process.stdout.readline(), 10)) for _ in range(3)
+        return [
+            (await asyncio.wait_for(process.stdout.readline(), 10)).decode() for _ in range(count)
         ]
     finally:
         process.terminate()
         await process.wait()
-    assert [line["event"] for line in lines] == [
+
+
+async def test_tail_prints_json_lines(base_url, settings):
+    thread = await _publish(base_url, 2)
+    lines = await _tail_lines(settings, 3, "--thread", thread, "--from", "0", "--json")
+    events = [json.loads(line) for line in lines]
+    assert [e["event"] for e in events] == [
         "thread.created",
         "thread.message.created",
         "thread.message.created",
     ]
-    assert [line["version"] for line in lines] == [1, 2, 3]
+    assert [e["version"] for e in events] == [1, 2, 3]
 
 
 async def test_tail_readable_default(base_url, settings):
     thread = await _publish(base_url, 1)
-    env = {
-        **os.environ,
-        "REDIS_URL": settings.redis_url,
-        "THREADLOG_REDIS_PREFIX": settings.redis_prefix,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "service",
-        "tail",
-        "--thread",
-        thread,
-        "--from",
-        "0",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        lines = [(await asyncio.wait_for(process.stdout.readline(), 10)).decode() for _ in range(2)]
-    finally:
-        process.terminate()
-        await process.wait()
+    lines = await _tail_lines(settings, 2, "--thread", thread, "--from", "0")
     assert "thread.created" in lines[0] and thread in lines[0]
     assert "thread.message.created" in lines[1] and "'0'" in lines[1]
 
