@@ -31,6 +31,10 @@ UNAVAILABLE = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,
     asyncpg.InterfaceError,
+    # A connection the server has just killed, taken from the pool before asyncpg has seen it
+    # close, fails with this ("another operation is in progress"); the pool drops it and the
+    # retry gets a fresh one.
+    asyncpg.exceptions.InternalClientError,
     RedisError,
 )
 
