@@ -16,7 +16,7 @@ from service.domain.events import LoggedEvent
 from service.metrics import BATCHES
 from service.store.database import connect
 
-from .log_reader import LogPosition, read_after
+from .log_reader import LogPosition, read_after, read_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class LogConsumer:
                 waiter.cancel()
                 stopper.cancel()
                 # Someone else may have moved the checkpoint on (a rebuild swapping views in).
-                self.position = max(self.position, await self.resume_position(conn))
+                self.position = max(self.position, await read_checkpoint(conn, self.name))
         finally:
             self.is_leader = False
             await conn.close(timeout=5)

@@ -9,7 +9,7 @@ and append only if the thread is still at that version, deciding again if not.
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -65,10 +65,9 @@ class Caller:
     request_id: str = ""
     idempotency_key: str | None = None
     fingerprint: str | None = None
-    extra_metadata: dict[str, Any] = field(default_factory=dict)
 
     def event_metadata(self) -> dict[str, Any]:
-        meta = {"project": self.project, "request_id": self.request_id, **self.extra_metadata}
+        meta: dict[str, Any] = {"project": self.project, "request_id": self.request_id}
         if self.idempotency_key is not None:
             meta["idempotency_key"] = self.idempotency_key
             meta["request_fingerprint"] = self.fingerprint
@@ -118,10 +117,19 @@ async def _append(
         )
         return appended, None
     except DuplicateEvents:
-        first = await events_by_id(ctx.pool, ids)
-        if not first or first[0].metadata.get("request_fingerprint") != caller.fingerprint:
+        first = await _first_attempt(ctx, caller, ids)
+        if first is None:
             raise key_reused(caller.idempotency_key or "") from None
         return None, first
+
+
+async def _first_attempt(ctx: Context, caller: Caller, ids: list) -> list[ev.LoggedEvent] | None:
+    """The events the first attempt of this idempotent request appended, if any; a key used
+    for a different request is refused."""
+    first = await events_by_id(ctx.pool, ids)
+    if first and first[0].metadata.get("request_fingerprint") != caller.fingerprint:
+        raise key_reused(caller.idempotency_key or "")
+    return first or None
 
 
 async def _earlier(ctx: Context, caller: Caller) -> list[ev.LoggedEvent] | None:
@@ -131,10 +139,7 @@ async def _earlier(ctx: Context, caller: Caller) -> list[ev.LoggedEvent] | None:
     (a retried delete would otherwise find nothing left to delete)."""
     if caller.idempotency_key is None:
         return None
-    first = await events_by_id(ctx.pool, event_ids(caller.project, caller.idempotency_key, 1))
-    if first and first[0].metadata.get("request_fingerprint") != caller.fingerprint:
-        raise key_reused(caller.idempotency_key)
-    return first or None
+    return await _first_attempt(ctx, caller, event_ids(caller.project, caller.idempotency_key, 1))
 
 
 async def _fresh(
