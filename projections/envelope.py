@@ -56,11 +56,12 @@ class StreamEvent(BaseModel):
 
     @classmethod
     def from_entry(cls, entry_id: str | bytes, fields: dict[Any, Any]) -> "StreamEvent":
-        text = {_str(k): _str(v) for k, v in fields.items()}
+        text = {as_text(k): as_text(v) for k, v in fields.items()}
         return cls.model_validate(
-            {**text, "id": _str(entry_id), "data": orjson.loads(text["data"])}
+            {**text, "id": as_text(entry_id), "data": orjson.loads(text["data"])}
         )
 
 
-def _str(value: str | bytes) -> str:
+def as_text(value: str | bytes) -> str:
+    """A Redis reply as text, whether the client decodes responses or not."""
     return value.decode() if isinstance(value, bytes) else value

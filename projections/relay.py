@@ -20,7 +20,7 @@ from service.domain.events import LoggedEvent
 from service.metrics import PUBLISH_ERRORS
 
 from .consumer import LogConsumer
-from .envelope import envelope
+from .envelope import as_text, envelope
 from .log_reader import LogPosition, read_checkpoint, write_checkpoint
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,7 @@ class Relay(LogConsumer):
             info = await self.redis.xinfo_stream(global_stream(self.prefix))
         except ResponseError:  # no such key yet
             return checkpoint
-        last = info["last-generated-id"]
-        published = LogPosition.parse(last.decode() if isinstance(last, bytes) else last)
+        published = LogPosition.parse(as_text(info["last-generated-id"]))
         return max(checkpoint, published)
 
     async def handle(self, conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:

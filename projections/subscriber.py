@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import redis.asyncio as redis
 from redis.exceptions import ResponseError
 
-from .envelope import StreamEvent
+from .envelope import StreamEvent, as_text
 from .relay import global_streams, thread_stream
 
 
@@ -63,7 +63,7 @@ class Subscriber:
             for key, entries in reply or ():
                 for entry_id, fields in entries:
                     event = StreamEvent.from_entry(entry_id, fields)
-                    positions[_text(key)] = event.id
+                    positions[as_text(key)] = event.id
                     yield event
 
     def group(
@@ -136,7 +136,7 @@ class GroupConsumer:
             self.group, self.consumer, dict.fromkeys(self.keys, ">"), count=count, block=block_ms
         )
         return [
-            Delivery(StreamEvent.from_entry(entry_id, fields), 1, _text(key))
+            Delivery(StreamEvent.from_entry(entry_id, fields), 1, as_text(key))
             for key, entries in reply or ()
             for entry_id, fields in entries
         ]
@@ -174,14 +174,9 @@ class GroupConsumer:
         return out
 
 
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 async def last_id(client: redis.Redis, key: str) -> str:
     try:
         info = await client.xinfo_stream(key)
     except ResponseError:  # the stream does not exist yet: everything in it will be new
         return "0-0"
-    last = info["last-generated-id"]
-    return last.decode() if isinstance(last, bytes) else last
+    return as_text(info["last-generated-id"])

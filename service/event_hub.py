@@ -14,7 +14,7 @@ from collections import defaultdict
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from projections.envelope import StreamEvent
+from projections.envelope import StreamEvent, as_text
 from projections.relay import global_streams
 from projections.subscriber import last_id
 
@@ -86,10 +86,8 @@ class EventHub:
                 continue
             for key, entries in reply or ():
                 for entry_id, fields in entries:
-                    positions[key.decode() if isinstance(key, bytes) else key] = entry_id
+                    positions[as_text(key)] = entry_id
                     # Parse only what someone here follows: most events have no subscriber.
                     thread_id = fields.get(b"thread_id", fields.get("thread_id"))
-                    if isinstance(thread_id, bytes):
-                        thread_id = thread_id.decode()
-                    if thread_id in self._subscribers:
+                    if thread_id is not None and as_text(thread_id) in self._subscribers:
                         self._dispatch(StreamEvent.from_entry(entry_id, fields))

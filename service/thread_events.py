@@ -11,7 +11,7 @@ import asyncpg
 import redis.asyncio as redis
 from redis.exceptions import RedisError, ResponseError
 
-from projections.envelope import StreamEvent, envelope
+from projections.envelope import StreamEvent, as_text, envelope
 from projections.log_reader import LogPosition, read_after
 from projections.relay import thread_stream
 
@@ -60,4 +60,4 @@ async def _redis_has_everything_after(client: redis.Redis, key: str, after: LogP
 
 
 def _position(entry_id: str | bytes) -> LogPosition:
-    return LogPosition.parse(entry_id.decode() if isinstance(entry_id, bytes) else entry_id)
+    return LogPosition.parse(as_text(entry_id))
