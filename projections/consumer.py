@@ -89,6 +89,12 @@ class LogConsumer:
                     BATCHES.labels(self.name).inc()
                     last = events[-1]
                     self.position = LogPosition(last.transaction_id, last.global_position)
+                    if len(events) == self.batch_size:
+                        continue  # a backlog: read on at once
+                # A short batch read all there was: a commit since that read has notified (and
+                # set `wake`), so waiting costs nothing, where reading again at once would cost
+                # an empty round trip for every batch.
+                if wake.is_set():
                     continue
                 waiter = asyncio.ensure_future(wake.wait())
                 stopper = asyncio.ensure_future(stop.wait())
@@ -97,8 +103,10 @@ class LogConsumer:
                 )
                 waiter.cancel()
                 stopper.cancel()
-                # Someone else may have moved the checkpoint on (a rebuild swapping views in).
-                self.position = max(self.position, await read_checkpoint(conn, self.name))
+                if not wake.is_set() and not stop.is_set():
+                    # Idle for a while: someone else may have moved the checkpoint on (a
+                    # rebuild swapping views in).
+                    self.position = max(self.position, await read_checkpoint(conn, self.name))
         finally:
             self.is_leader = False
             await conn.close(timeout=5)

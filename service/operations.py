@@ -1,8 +1,11 @@
 """The service layer: each API operation as a verb, between the HTTP handlers and the stores.
 
-Writes append events and never touch the views. Answers come from the views once the projector
-has reached the write (read-your-writes). The wait is bounded: past it, a write answers from the
-state its own event carries and a read answers from the view as it stands, both flagged.
+Writes append events and never touch the views. A write answers once the projector has reached
+it (read-your-writes), with the state its own event carries: the row the projector wrote from
+that event, without a second round trip to read it back (which could also show a later writer's
+change instead of this write's result). Reads answer from the views once they have reached the
+thread's head. The wait is bounded: past it, a write answers all the same and a read answers
+from the view as it stands, both flagged.
 Writes that depend on current state (modify, delete) decide from the view at a known version
 and append only if the thread is still at that version, deciding again if not.
 """
@@ -184,12 +187,9 @@ async def create_thread(ctx: Context, caller: Caller, request: CreateThread) -> 
         first = replay[0]
         return Answer(render_thread(thread_state(first.data, caller.project, 1), caller.shape))
     assert appended is not None
-    if await _projected(ctx, appended, "create_thread"):
-        read = await views.thread(ctx.pool, caller.project, thread_id)
-        if read is not None and read.row is not None:
-            return Answer(render_thread(read.row, caller.shape))
+    projected = await _projected(ctx, appended, "create_thread")
     state = thread_state(new_events[0].data, caller.project, appended.last_version)
-    return Answer(render_thread(state, caller.shape), projected=False)
+    return Answer(render_thread(state, caller.shape), projected)
 
 
 async def _current_thread(ctx: Context, caller: Caller, thread_id: str, operation: str):
@@ -285,12 +285,9 @@ async def create_message(
         return Answer(render_message(message_state(first.data, first.version), caller.shape))
     if appended is None:
         raise thread_not_found(thread_id)
-    if await _projected(ctx, appended, "create_message"):
-        read = await views.message(ctx.pool, caller.project, thread_id, event.data["id"])
-        if read is not None and read.row is not None:
-            return Answer(render_message(read.row, caller.shape))
+    projected = await _projected(ctx, appended, "create_message")
     state = message_state(event.data, appended.last_version)
-    return Answer(render_message(state, caller.shape), projected=False)
+    return Answer(render_message(state, caller.shape), projected)
 
 
 async def _current_message(

@@ -101,7 +101,7 @@ async def thread_events(request: web.Request) -> web.StreamResponse:
     client, prefix = request.app[REDIS], settings.redis_prefix
 
     # Subscribe before catching up, so what is published meanwhile waits in the queue.
-    with request.app[EVENT_HUB].subscription(thread_id) as queue:
+    async with request.app[EVENT_HUB].subscription(thread_id) as queue:
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",

@@ -7,7 +7,14 @@ _ALPHABET = string.ascii_letters + string.digits
 
 
 def _random_suffix(length: int = 24) -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    # One draw of random bytes, written in base 62: a choice per character cost 2% of a
+    # create's CPU. 64 bits more than the 143 the suffix holds leave no bias worth the name.
+    n = int.from_bytes(secrets.token_bytes(26))
+    chars = []
+    for _ in range(length):
+        n, digit = divmod(n, 62)
+        chars.append(_ALPHABET[digit])
+    return "".join(chars)
 
 
 def new_thread_id() -> str:
