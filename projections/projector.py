@@ -1,8 +1,9 @@
 """The projector: applies the log to the thread and message views, exactly once.
 
-A batch's view writes and the checkpoint move in one transaction, so a crash anywhere leaves
-the views and the checkpoint in agreement. After commit it notifies 'threadlog_projected' with
-the new position, which is what API processes wait on for read-your-writes.
+A batch's view writes, the checkpoint move and the notification are one statement (one round
+trip, one transaction), so a crash anywhere leaves the views and the checkpoint in agreement.
+The notification on 'threadlog_projected', delivered at commit with the new position, is what
+API processes wait on for read-your-writes.
 """
 
 import asyncpg
@@ -12,28 +13,35 @@ from service.domain.state import view_changes
 from service.store.sql import query
 
 from .consumer import LogConsumer
-from .log_reader import LogPosition, read_checkpoint, write_checkpoint
+from .log_reader import LogPosition, read_checkpoint
 
 PROJECTED_CHANNEL = "threadlog_projected"
 
 
-async def apply_to_views(conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:
-    """Writes what a batch does to the views, in bulk. Unqualified table names: the caller's
-    search_path picks the tables (the live views, a rebuild's, or a verification's)."""
+async def apply_to_views(
+    conn: asyncpg.Connection,
+    events: list[LoggedEvent],
+    checkpoint: tuple[str, LogPosition] | None = None,
+) -> None:
+    """Writes what a batch does to the views in one statement, and with `checkpoint` (the
+    consumer's name and the batch's last position) moves that checkpoint and notifies, in the
+    same transaction. Unqualified table names: the caller's search_path picks the tables (the
+    live views, a rebuild's, or a verification's)."""
     changes = view_changes(events)
-    if changes.threads:
-        await conn.execute(query("project-threads"), list(changes.threads.values()))
-    if changes.messages:
-        await conn.execute(query("project-messages"), list(changes.messages.values()))
-    if changes.deleted_messages:
-        threads, positions = zip(*changes.deleted_messages, strict=True)
-        await conn.execute(query("project-deleted-messages"), threads, positions)
-    if changes.deleted_threads:
-        await conn.execute(query("project-deleted-threads"), list(changes.deleted_threads))
+    deleted = sorted(changes.deleted_messages)
+    name, at = checkpoint if checkpoint is not None else (None, None)
     await conn.execute(
-        query("project-thread-versions"),
+        query("project-events"),
+        list(changes.threads.values()),
+        list(changes.messages.values()),
+        [thread_id for thread_id, _ in deleted],
+        [position for _, position in deleted],
+        list(changes.deleted_threads),
         list(changes.thread_versions),
         list(changes.thread_versions.values()),
+        name,
+        None if at is None else str(at.transaction_id),
+        None if at is None else at.global_position,
     )
 
 
@@ -47,7 +55,4 @@ class Projector(LogConsumer):
     async def handle(self, conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:
         last = events[-1]
         at = LogPosition(last.transaction_id, last.global_position)
-        async with conn.transaction():
-            await apply_to_views(conn, events)
-            await write_checkpoint(conn, self.name, at)
-            await conn.execute(query("notify-projected"), str(at))
+        await apply_to_views(conn, events, (self.name, at))

@@ -1,1 +1,0 @@
-select pg_notify('threadlog_projected', $1)
