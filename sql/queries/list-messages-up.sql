@@ -17,12 +17,20 @@ select head.head_version, head.view_version, bounds.lower_position, bounds.upper
 from head
 cross join bounds
 left join lateral (
-    select m.*
-    from message_view m
-    where m.thread_id = $1
-      and m.position > coalesce(bounds.lower_position, 0)
-      and m.position < coalesce(bounds.upper_position, 9223372036854775807)
-      and ($6::text is null or m.run_id = $6::text)
-    order by m.position asc
+    select bounded.*
+    from (
+        select m.*
+        from message_view m
+        where m.thread_id = $1
+          and m.position > coalesce(bounds.lower_position, 0)
+          and m.position < coalesce(bounds.upper_position, 9223372036854775807)
+          and ($6::text is null or m.run_id = $6::text)
+        order by m.position asc
+        -- A constant bound, the largest page there is (limit 100, plus one row to tell
+        -- has_more), gives every plan a row estimate of one page, a generic plan included (it
+        -- cannot see $5): walking the index then always beats reading the whole thread and
+        -- sorting it. $5 stops the walk where the page ends.
+        limit 101
+    ) bounded
     limit $5
 ) page on true
