@@ -22,6 +22,13 @@ log = logging.getLogger(__name__)
 
 EVENTS_CHANNEL = "threadlog_events"
 
+# What a consumer commits (views, checkpoints) is derived from the log, which is committed
+# durably before any consumer sees it. A crash of Postgres can lose only the last moments of
+# these commits, views and checkpoint together (one transaction), and the consumer derives them
+# again from the log; so they need not wait for the WAL flush, which took a disk sync from
+# every create's path to its answer (the projector's commit) and from Postgres's CPU.
+CONSUMER_SERVER_SETTINGS = {"synchronous_commit": "off"}
+
 
 class LogConsumer:
     name: str = ""
@@ -71,7 +78,7 @@ class LogConsumer:
             backoff = min(backoff * 2, 5.0)
 
     async def _run_once(self, stop: asyncio.Event) -> None:
-        conn = await connect(self.dsn)
+        conn = await connect(self.dsn, server_settings=CONSUMER_SERVER_SETTINGS)
         try:
             while not await conn.fetchval("select pg_try_advisory_lock($1)", self.lock_key):
                 if await _sleep_unless(stop, self.standby_poll):
