@@ -5,6 +5,7 @@ from typing import NamedTuple
 import asyncpg
 
 from service.domain.events import LoggedEvent
+from service.store.database import Pool
 from service.store.sql import query
 
 
@@ -27,7 +28,7 @@ START = LogPosition(0, 0)
 
 
 async def read_after(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    conn: asyncpg.Connection | Pool,
     after: LogPosition,
     limit: int,
     *,
@@ -43,7 +44,7 @@ async def read_after(
     return [LoggedEvent.from_log(r) for r in rows]
 
 
-async def read_checkpoint(conn: asyncpg.Connection | asyncpg.Pool, name: str) -> LogPosition:
+async def read_checkpoint(conn: asyncpg.Connection | Pool, name: str) -> LogPosition:
     row = await conn.fetchrow(query("read-checkpoint"), name)
     return LogPosition(row["transaction_id"], row["global_position"]) if row else START
 

@@ -4,10 +4,10 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-import asyncpg
 import redis.asyncio as redis
 
 from .metrics import CONSUMER_LAG_EVENTS, CONSUMER_LAG_SECONDS
+from .store.database import Pool
 from .store.sql import query
 
 # Counting lag stops here: past it the exact number no longer matters to anyone.
@@ -25,12 +25,12 @@ class Readiness:
         return not self.problems
 
 
-async def consumer_lag(pool: asyncpg.Pool) -> dict[str, tuple[int, float]]:
+async def consumer_lag(pool: Pool) -> dict[str, tuple[int, float]]:
     rows = await pool.fetch(query("consumer-lag"), LAG_COUNT_CAP)
     return {r["name"]: (r["events"], r["seconds"]) for r in rows}
 
 
-async def refresh_lag_metrics(pool: asyncpg.Pool) -> None:
+async def refresh_lag_metrics(pool: Pool) -> None:
     with contextlib.suppress(Exception):  # a scrape must answer even when Postgres does not
         async with asyncio.timeout(CHECK_SECONDS):
             for name, (events, seconds) in (await consumer_lag(pool)).items():
@@ -38,7 +38,7 @@ async def refresh_lag_metrics(pool: asyncpg.Pool) -> None:
                 CONSUMER_LAG_SECONDS.labels(name).set(seconds)
 
 
-async def readiness(pool: asyncpg.Pool, client: redis.Redis, max_lag_seconds: float) -> Readiness:
+async def readiness(pool: Pool, client: redis.Redis, max_lag_seconds: float) -> Readiness:
     report = Readiness()
     try:
         async with asyncio.timeout(CHECK_SECONDS):

@@ -15,8 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
 from projections.log_reader import LogPosition
 
 from .domain import events as ev
@@ -38,6 +36,7 @@ from .domain.requests import CreateMessage, CreateThread, ModifyMessage, ModifyT
 from .domain.state import message_state, thread_state
 from .metrics import READ_YOUR_WRITES_TIMEOUTS
 from .store import views
+from .store.database import Pool
 from .store.event_store import (
     Appended,
     DuplicateEvents,
@@ -54,7 +53,7 @@ DECIDE_ATTEMPTS = 10
 
 @dataclass(frozen=True)
 class Context:
-    pool: asyncpg.Pool
+    pool: Pool
     projection: ProjectionWait
     read_your_writes_timeout: float
 

@@ -7,7 +7,6 @@ of reach). Either way the events come in the thread's order, as StreamEvents.
 
 from collections.abc import AsyncIterator
 
-import asyncpg
 import redis.asyncio as redis
 from redis.exceptions import RedisError, ResponseError
 
@@ -15,11 +14,13 @@ from projections.envelope import StreamEvent, as_text, envelope
 from projections.log_reader import LogPosition, read_after
 from projections.relay import thread_stream
 
+from .store.database import Pool
+
 BATCH = 500
 
 
 async def events_after(
-    pool: asyncpg.Pool, client: redis.Redis, prefix: str, thread_id: str, after: LogPosition
+    pool: Pool, client: redis.Redis, prefix: str, thread_id: str, after: LogPosition
 ) -> AsyncIterator[StreamEvent]:
     key = thread_stream(prefix, thread_id)
     try:
@@ -33,9 +34,7 @@ async def events_after(
         yield event
 
 
-async def backfill(
-    pool: asyncpg.Pool, thread_id: str, after: LogPosition
-) -> AsyncIterator[StreamEvent]:
+async def backfill(pool: Pool, thread_id: str, after: LogPosition) -> AsyncIterator[StreamEvent]:
     """From the log, in batches: a long thread is never held in memory at once."""
     while True:
         batch = await read_after(pool, after, BATCH, thread_id=thread_id)

@@ -107,9 +107,11 @@ async def test_rebuild_while_the_api_keeps_serving(
                     f"{url}/threads/{thread}/messages", json={"role": "user", "content": "during"}
                 )
                 statuses.append(created.status_code)
+                assert created.status_code == 200, created.text
                 written.append(created.json()["id"])
                 listed = await http.get(f"{url}/threads/{thread}/messages", params={"limit": 5})
                 statuses.append(listed.status_code)
+                assert listed.status_code == 200, listed.text
                 assert listed.json()["data"][0]["id"] == written[-1]
 
         load = asyncio.create_task(traffic())

@@ -8,6 +8,7 @@ import asyncpg
 
 from ..domain.events import LoggedEvent, NewEvent
 from ..metrics import APPEND_SECONDS
+from .database import Pool
 from .sql import query
 
 
@@ -33,7 +34,7 @@ class ThreadIdTaken(Exception):
 
 
 async def append(
-    pool: asyncpg.Pool,
+    pool: Pool,
     thread_id: str,
     project: str,
     events: list[NewEvent],
@@ -75,6 +76,6 @@ async def append(
     )
 
 
-async def events_by_id(pool: asyncpg.Pool, event_ids: list[UUID]) -> list[LoggedEvent]:
+async def events_by_id(pool: Pool, event_ids: list[UUID]) -> list[LoggedEvent]:
     rows = await pool.fetch(query("events-by-id"), event_ids)
     return [LoggedEvent.from_log(r) for r in rows]

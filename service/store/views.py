@@ -7,10 +7,9 @@ so the caller can tell whether the view is behind a write it must see.
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
-
 from projections.log_reader import LogPosition
 
+from .database import Pool
 from .sql import query
 
 
@@ -32,19 +31,19 @@ def _read(record: Any, **extra: Any) -> Read:
     return Read(record["head_version"], record["view_version"], **extra)
 
 
-async def thread(pool: asyncpg.Pool, project: str, thread_id: str) -> Read | None:
+async def thread(pool: Pool, project: str, thread_id: str) -> Read | None:
     """None when the thread does not exist for this project; row None when not projected."""
     r = await pool.fetchrow(query("get-thread"), thread_id, project)
     return None if r is None else _read(r, row=r if r["id"] is not None else None)
 
 
-async def message(pool: asyncpg.Pool, project: str, thread_id: str, message_id: str) -> Read | None:
+async def message(pool: Pool, project: str, thread_id: str, message_id: str) -> Read | None:
     r = await pool.fetchrow(query("get-message"), thread_id, project, message_id)
     return None if r is None else _read(r, row=r if r["id"] is not None else None)
 
 
 async def messages_page(
-    pool: asyncpg.Pool,
+    pool: Pool,
     project: str,
     thread_id: str,
     *,
@@ -69,6 +68,6 @@ async def messages_page(
     )
 
 
-async def event_position(pool: asyncpg.Pool, thread_id: str, version: int) -> LogPosition:
+async def event_position(pool: Pool, thread_id: str, version: int) -> LogPosition:
     row = await pool.fetchrow(query("event-position"), thread_id, version)
     return LogPosition(row["transaction_id"], row["global_position"])
