@@ -13,6 +13,7 @@ verify: replays into temporary tables inside one repeatable-read transaction, up
 projector's checkpoint as that snapshot sees it, and compares row by row with the live views.
 """
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,6 +23,9 @@ from .log_reader import START, LogPosition, read_after, read_checkpoint, write_c
 from .projector import apply_to_views
 
 BATCH = 5000
+# How long the swap waits for the views' locks before giving way to readers, and how often.
+SWAP_LOCK_WAIT_MS = 50
+SWAP_ATTEMPTS = 200
 REBUILD_SCHEMA = "threadlog_rebuild"
 VIEWS = ("thread_view", "message_view")
 
@@ -79,6 +83,7 @@ async def rebuild(conn: asyncpg.Connection, progress: Progress) -> int:
             live = await read_checkpoint(conn, "projector")
             reached = await _replay(conn, reached, live, counted)
             await write_checkpoint(conn, "projector", reached)
+            await _take_for_swap(conn)
             for view in VIEWS:
                 await conn.execute(f"drop table public.{view}")
                 await conn.execute(f"alter table {REBUILD_SCHEMA}.{view} set schema public")
@@ -86,6 +91,28 @@ async def rebuild(conn: asyncpg.Connection, progress: Progress) -> int:
     finally:
         await conn.execute("reset search_path")
     return replayed
+
+
+async def _take_for_swap(conn: asyncpg.Connection) -> None:
+    """Both live views, for dropping, in one step that gives way to readers.
+
+    Readers lock the views in whatever order their plan has (a generic plan's need not be the
+    query's), and one holding one view while waiting for the other, which the swap already
+    holds, would deadlock with the swap (the reader lost: a 500). So the swap waits only
+    briefly for the second lock, lets go of both if it must wait longer, and tries again."""
+    await conn.execute(f"set local lock_timeout = '{SWAP_LOCK_WAIT_MS}ms'")
+    for _ in range(SWAP_ATTEMPTS):
+        try:
+            async with conn.transaction():  # a savepoint: a failed try releases what it took
+                await conn.execute(
+                    "lock table public.thread_view, public.message_view in access exclusive mode"
+                )
+            break
+        except asyncpg.LockNotAvailableError:
+            await asyncio.sleep(SWAP_LOCK_WAIT_MS / 1000)
+    else:
+        raise RuntimeError("the views were never free of readers long enough to swap them")
+    await conn.execute("set local lock_timeout = 0")
 
 
 @dataclass(frozen=True)
