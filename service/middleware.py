@@ -3,8 +3,8 @@ for everything that goes wrong."""
 
 import asyncio
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -15,7 +15,7 @@ from . import logs
 from .api_versions import shape_of
 from .appkeys import API_KEYS, INFLIGHT, PROJECT, RATE_LIMITER, REQUEST_ID, SETTINGS, SHAPE
 from .domain.errors import ApiError, NotFound, thread_not_found
-from .metrics import REQUEST_SECONDS, REQUESTS, SHED
+from .metrics import SHED, request_metrics
 from .responses import error_response
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def _route(request: web.Request) -> str:
 
 @web.middleware
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request_id = (request.headers.get("X-Request-Id") or uuid.uuid4().hex)[:128]
+    request_id = (request.headers.get("X-Request-Id") or secrets.token_hex(16))[:128]
     request[REQUEST_ID] = request_id
     token = logs.REQUEST_ID.set(request_id)
     started = time.perf_counter()
@@ -101,8 +101,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         logs.REQUEST_ID.reset(token)
     response.headers["X-Request-Id"] = request_id
     route = _route(request)
-    REQUESTS.labels(route, request.method, str(response.status)).inc()
-    REQUEST_SECONDS.labels(route, request.method).observe(time.perf_counter() - started)
+    requests, seconds = request_metrics(route, request.method, response.status)
+    requests.inc()
+    seconds.observe(time.perf_counter() - started)
     return response
 
 
