@@ -8,6 +8,7 @@ held back behind a long transaction.
 """
 
 import asyncio
+import contextlib
 import logging
 
 import asyncpg
@@ -59,8 +60,11 @@ class LogConsumer:
         raise NotImplementedError
 
     async def handle(self, conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:
-        """Applies a batch; only returns once its effect and checkpoint are durable."""
+        """Applies a batch; only returns once its effect is durable."""
         raise NotImplementedError
+
+    async def idle(self, conn: asyncpg.Connection) -> None:
+        """Called when the log has had nothing new for a while, and before stopping."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs until `stop` is set, surviving lost connections and failures with a backoff."""
@@ -87,36 +91,46 @@ class LogConsumer:
             log.info("%s: active", self.name)
             wake = asyncio.Event()
             await conn.add_listener(EVENTS_CHANNEL, lambda *_: wake.set())
-            self.position = await self.resume_position(conn)
-            while not stop.is_set():
-                wake.clear()
-                events = await read_after(conn, self.position, self.batch_size)
-                if events:
-                    await self.handle(conn, events)
-                    BATCHES.labels(self.name).inc()
-                    last = events[-1]
-                    self.position = LogPosition(last.transaction_id, last.global_position)
-                    if len(events) == self.batch_size:
-                        continue  # a backlog: read on at once
-                # A short batch read all there was: a commit since that read has notified (and
-                # set `wake`), so waiting costs nothing, where reading again at once would cost
-                # an empty round trip for every batch.
-                if wake.is_set():
-                    continue
-                waiter = asyncio.ensure_future(wake.wait())
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait(
-                    {waiter, stopper}, timeout=self.idle_poll, return_when="FIRST_COMPLETED"
-                )
-                waiter.cancel()
-                stopper.cancel()
-                if not wake.is_set() and not stop.is_set():
-                    # Idle for a while: someone else may have moved the checkpoint on (a
-                    # rebuild swapping views in).
-                    self.position = max(self.position, await read_checkpoint(conn, self.name))
+            # Stopping wakes the loop too, so one wait covers both (two tasks a wait, before).
+            stopping = asyncio.ensure_future(stop.wait())
+            stopping.add_done_callback(lambda _: wake.set())
+            try:
+                await self._follow(conn, wake, stop)
+            finally:
+                stopping.cancel()
         finally:
             self.is_leader = False
             await conn.close(timeout=5)
+
+    async def _follow(
+        self, conn: asyncpg.Connection, wake: asyncio.Event, stop: asyncio.Event
+    ) -> None:
+        batches = BATCHES.labels(self.name)
+        self.position = await self.resume_position(conn)
+        while not stop.is_set():
+            wake.clear()
+            events = await read_after(conn, self.position, self.batch_size)
+            if events:
+                await self.handle(conn, events)
+                batches.inc()
+                last = events[-1]
+                self.position = LogPosition(last.transaction_id, last.global_position)
+                if len(events) == self.batch_size:
+                    continue  # a backlog: read on at once
+            # A short batch read all there was: a commit since that read has notified (and
+            # set `wake`), so waiting costs nothing, where reading again at once would cost
+            # an empty round trip for every batch.
+            if wake.is_set():
+                continue
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.idle_poll):
+                    await wake.wait()
+            if not wake.is_set():
+                await self.idle(conn)
+                # Idle for a while: someone else may have moved the checkpoint on (a rebuild
+                # swapping views in).
+                self.position = max(self.position, await read_checkpoint(conn, self.name))
+        await self.idle(conn)
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
