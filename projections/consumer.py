@@ -55,6 +55,18 @@ class LogConsumer:
         self.standby_poll = standby_poll
         self.is_leader = False
         self.position: LogPosition | None = None
+        # Set while this instance is the active one and following the log.
+        self._wake: asyncio.Event | None = None
+
+    @property
+    def following(self) -> bool:
+        """Active and waiting on the log: a poke() reaches it."""
+        return self.is_leader and self._wake is not None
+
+    def poke(self) -> None:
+        """Wakes the consumer as a notification would: something was just appended."""
+        if self._wake is not None:
+            self._wake.set()
 
     async def resume_position(self, conn: asyncpg.Connection) -> LogPosition:
         raise NotImplementedError
@@ -94,9 +106,11 @@ class LogConsumer:
             # Stopping wakes the loop too, so one wait covers both (two tasks a wait, before).
             stopping = asyncio.ensure_future(stop.wait())
             stopping.add_done_callback(lambda _: wake.set())
+            self._wake = wake
             try:
                 await self._follow(conn, wake, stop)
             finally:
+                self._wake = None
                 stopping.cancel()
         finally:
             self.is_leader = False
@@ -131,6 +145,28 @@ class LogConsumer:
                 # swapping views in).
                 self.position = max(self.position, await read_checkpoint(conn, self.name))
         await self.idle(conn)
+
+
+class LocalConsumers:
+    """The log's consumers that run in this process (none in an API-only process).
+
+    While every one of them is the active instance, a writer in this process wakes them
+    directly and appends without a notification: Postgres delivers each notification to every
+    listening session of the database, whatever its channel, and that delivery cost more
+    Postgres time per create than the insert itself. Consumers elsewhere are then standbys,
+    which do not listen. If one loses its lead between the check and the append, the new
+    leader finds the event at its next poll (LogConsumer.idle_poll) or notification."""
+
+    def __init__(self, consumers: tuple[LogConsumer, ...] = ()) -> None:
+        self.consumers = consumers
+
+    @property
+    def all_following(self) -> bool:
+        return bool(self.consumers) and all(c.following for c in self.consumers)
+
+    def poke(self) -> None:
+        for consumer in self.consumers:
+            consumer.poke()
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import redis.asyncio as redis
 from aiohttp import web
 
+from projections.consumer import LocalConsumers
 from projections.projector import Projector
 from projections.relay import Relay
 
@@ -98,7 +99,6 @@ def create_app(
         app[API_KEYS].lookup = functools.partial(api_keys.project_for_digest, pool)
         projection = ProjectionWait(settings.database_url)
         await projection.start()
-        app[CONTEXT] = Context(pool, projection, settings.read_your_writes_timeout)
         client = redis.from_url(settings.redis_url)
         app[REDIS] = client
         app[RATE_LIMITER] = RateLimiter(
@@ -111,8 +111,12 @@ def create_app(
         await hub.start()
         app[EVENT_HUB] = hub
         async with contextlib.AsyncExitStack() as stack:
+            local: tuple[Projector, Relay] | tuple[()] = ()
             if workers:
-                await stack.enter_async_context(running_workers(settings))
+                local = await stack.enter_async_context(running_workers(settings))
+            app[CONTEXT] = Context(
+                pool, projection, settings.read_your_writes_timeout, LocalConsumers(local)
+            )
             yield
         await hub.close()
         await client.aclose()

@@ -12,9 +12,10 @@ and append only if the thread is still at that version, deciding again if not.
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from projections.consumer import LocalConsumers
 from projections.log_reader import LogPosition
 
 from .domain import events as ev
@@ -56,6 +57,8 @@ class Context:
     pool: Pool
     projection: ProjectionWait
     read_your_writes_timeout: float
+    # The projector and relay when they run in this process, woken directly after an append.
+    consumers: LocalConsumers = field(default_factory=LocalConsumers)
 
 
 @dataclass(frozen=True)
@@ -113,10 +116,20 @@ async def _append(
 ) -> tuple[Appended | None, list[ev.LoggedEvent] | None]:
     """Appends; for an idempotent retry, appends nothing and returns the first attempt's events."""
     ids = event_ids(caller.project, caller.idempotency_key, len(new_events))
+    wake_here = ctx.consumers.all_following
     try:
         appended = await append(
-            ctx.pool, thread_id, caller.project, new_events, ids, caller.event_metadata(), **options
+            ctx.pool,
+            thread_id,
+            caller.project,
+            new_events,
+            ids,
+            caller.event_metadata(),
+            notify=not wake_here,
+            **options,
         )
+        if wake_here:
+            ctx.consumers.poke()
         return appended, None
     except DuplicateEvents:
         first = await _first_attempt(ctx, caller, ids)

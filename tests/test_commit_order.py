@@ -69,6 +69,7 @@ async def test_late_commit_is_neither_skipped_nor_doubled(
                 }
             ],
             {"project": PROJECT_A},
+            True,
         )
         held_position = row["last_position"]
 

@@ -166,6 +166,7 @@ async def test_an_older_event_shape_is_upcast_on_replay(
             ["MessageCreated"],
             [old_shape],
             {"project": PROJECT_A},
+            True,
         )
         await db.close()
         for _ in range(100):

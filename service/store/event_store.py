@@ -44,8 +44,10 @@ async def append(
     create: bool = False,
     expected_version: int | None = None,
     delete: bool = False,
+    notify: bool = True,
 ) -> Appended | None:
-    """Appends in one statement; None when the thread does not exist for this project."""
+    """Appends in one statement; None when the thread does not exist for this project.
+    `notify` False leaves waking the log's consumers to the caller."""
     try:
         with APPEND_SECONDS.time():
             row = await pool.fetchrow(
@@ -59,6 +61,7 @@ async def append(
                 [e.type for e in events],
                 [e.data for e in events],
                 metadata,
+                notify,
             )
     except asyncpg.SerializationError as exc:
         raise VersionConflict(thread_id) from exc
