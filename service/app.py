@@ -11,6 +11,7 @@ from aiohttp import web
 
 from projections.consumer import LocalConsumers
 from projections.projector import Projector
+from projections.redis_client import relay_client
 from projections.relay import Relay
 
 from .appkeys import (
@@ -51,7 +52,7 @@ async def apply_migrations(database_url: str) -> list[str]:
 @contextlib.asynccontextmanager
 async def running_workers(settings: Settings) -> AsyncIterator[tuple[Projector, Relay]]:
     """Projector and relay as background tasks, stopped between batches on exit."""
-    client = redis.from_url(settings.redis_url)
+    client = relay_client(settings.redis_url)
     projector = Projector(settings.database_url)
     relay = Relay(
         settings.database_url,
