@@ -2,10 +2,10 @@
 
 Read from the service's own SQL files, never copied, so a change there shows here. Two checks:
 
-- list (sql/queries/list-messages-down.sql) as a prepared statement, the way asyncpg runs it:
-  Postgres plans the first five executions with the values given (custom plans) and may then
-  switch to one generic plan for all values. That plan is shown too: a generic plan that scans
-  the whole thread and sorts it makes a page cost O(thread size), whatever the index promises.
+- list (sql/queries/list-messages-down.sql) as a prepared statement with the API pool's
+  settings (service/store/database.py: generic plans, no bitmap scans), the plan every page
+  runs, beside the plan Postgres would make for these values: a plan that scans the whole thread
+  and sorts it makes a page cost O(thread size), whatever the index promises.
 - the log reader (sql/queries/read-log.sql) from a given position, as the projector runs it
   during a rebuild: whether a batch is an ordered index range scan or a sort of the whole rest.
 """
@@ -14,6 +14,8 @@ import json
 from typing import Any
 
 import asyncpg
+
+from service.store.database import API_SERVER_SETTINGS
 
 from .procs import REPO
 
@@ -65,22 +67,24 @@ def summary(plan: dict[str, Any], *, kind: bool = True) -> str:
 
 
 async def list_plans(conn: asyncpg.Connection, thread_id: str, project: str) -> dict[str, Any]:
-    """The plan Postgres itself picks at the sixth execution, and the generic plan."""
+    """The plan the API runs (its pool's settings: a generic plan), and the plan Postgres
+    would make for these very values."""
     name = "bench_list_plan"
     args = ", ".join(_literal(v) for v in (thread_id, project, None, None, 21, None))
     explain = f"explain (analyze, format json) execute {name}({args})"
     types = "text, text, text, text, int, text"  # views.messages_page's arguments
     await conn.execute(f"prepare {name}({types}) as {_sql('list-messages-down')}")
     try:
-        for _ in range(5):
-            await conn.execute(f"execute {name}({args})")
-        chosen = _describe(await conn.fetchval(explain), "message_view", thread_id)
-        await conn.execute("set plan_cache_mode = force_generic_plan")
-        generic = _describe(await conn.fetchval(explain), "message_view", thread_id)
+        for setting, value in API_SERVER_SETTINGS.items():
+            await conn.execute(f"set {setting} = '{value}'")
+        api = _describe(await conn.fetchval(explain), "message_view", thread_id)
+        await conn.execute("reset all")
+        await conn.execute("set plan_cache_mode = force_custom_plan")
+        custom = _describe(await conn.fetchval(explain), "message_view", thread_id)
     finally:
-        await conn.execute("reset plan_cache_mode")
+        await conn.execute("reset all")
         await conn.execute(f"deallocate {name}")
-    return {"chosen": chosen, "generic": generic}
+    return {"api": api, "custom": custom}
 
 
 async def read_log_plan(conn: asyncpg.Connection, after: tuple[int, int], limit: int = 1000):

@@ -179,11 +179,11 @@ def notes(bench: "Bench") -> str:
             parts = "/".join(f"{d.get(k, 0):.2f}" for k in ("server", "postgres", "redis"))
             cells.append(f"{name} {parts} / {d.get('client', 0):.2f}")
         out.append(f"  {key}: " + "; ".join(cells))
-    out.append("list query, prepared as asyncpg runs it (plan at the 6th execution | generic):")
+    out.append("list query as the API runs it (generic plan) | planned for these values:")
     for key in ("list_short", "list_medium", "list_large"):
         if key in bench.plans:
             p = bench.plans[key]
-            out.append(f"  {key}: {plans.summary(p['chosen'])} | {plans.summary(p['generic'])}")
+            out.append(f"  {key}: {plans.summary(p['api'])} | {plans.summary(p['custom'])}")
     if "read_log" in bench.plans:
         batch = plans.summary(bench.plans["read_log"], kind=False)
         out.append(f"log reader, first rebuild batch: {batch}")
