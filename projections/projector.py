@@ -6,6 +6,8 @@ The notification on 'threadlog_projected', delivered at commit with the new posi
 API processes wait on for read-your-writes.
 """
 
+from collections.abc import Callable
+
 import asyncpg
 
 from service.domain.events import LoggedEvent
@@ -49,6 +51,14 @@ class Projector(LogConsumer):
     name = "projector"
     lock_key = 0x74686C01
 
+    def __init__(
+        self, dsn: str, *, on_projected: Callable[[LogPosition], None] | None = None, **kwargs
+    ) -> None:
+        super().__init__(dsn, **kwargs)
+        # Told each position once it is committed: waiters in this process need not wait for
+        # the notification to come back from Postgres (which still tells everyone else).
+        self.on_projected = on_projected
+
     async def resume_position(self, conn: asyncpg.Connection) -> LogPosition:
         return await read_checkpoint(conn, self.name)
 
@@ -56,3 +66,5 @@ class Projector(LogConsumer):
         last = events[-1]
         at = LogPosition(last.transaction_id, last.global_position)
         await apply_to_views(conn, events, (self.name, at))
+        if self.on_projected is not None:
+            self.on_projected(at)

@@ -4,12 +4,13 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import redis.asyncio as redis
 from aiohttp import web
 
 from projections.consumer import LocalConsumers
+from projections.log_reader import LogPosition
 from projections.projector import Projector
 from projections.redis_client import relay_client
 from projections.relay import Relay
@@ -50,10 +51,13 @@ async def apply_migrations(database_url: str) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def running_workers(settings: Settings) -> AsyncIterator[tuple[Projector, Relay]]:
-    """Projector and relay as background tasks, stopped between batches on exit."""
+async def running_workers(
+    settings: Settings, on_projected: Callable[[LogPosition], None] | None = None
+) -> AsyncIterator[tuple[Projector, Relay]]:
+    """Projector and relay as background tasks, stopped between batches on exit;
+    `on_projected` hears each position the projector commits (this process's waiters)."""
     client = relay_client(settings.redis_url)
-    projector = Projector(settings.database_url)
+    projector = Projector(settings.database_url, on_projected=on_projected)
     relay = Relay(
         settings.database_url,
         client,
@@ -114,7 +118,9 @@ def create_app(
         async with contextlib.AsyncExitStack() as stack:
             local: tuple[Projector, Relay] | tuple[()] = ()
             if workers:
-                local = await stack.enter_async_context(running_workers(settings))
+                local = await stack.enter_async_context(
+                    running_workers(settings, projection.advance)
+                )
             app[CONTEXT] = Context(
                 pool, projection, settings.read_your_writes_timeout, LocalConsumers(local)
             )

@@ -28,11 +28,14 @@ async def _until(condition, seconds: float = 5.0) -> bool:
     return condition()
 
 
-async def test_a_poke_wakes_a_consumer_that_would_otherwise_sleep(make_database):
+async def test_a_poke_wakes_a_consumer_that_would_otherwise_sleep_and_it_tells_its_process(
+    make_database,
+):
     dsn = await make_database()
     await apply_migrations(dsn)
     # It would look at the log again only after 60 s: only the poke can wake it sooner.
-    projector = Projector(dsn, idle_poll=60)
+    told: list = []
+    projector = Projector(dsn, idle_poll=60, on_projected=told.append)
     stop = asyncio.Event()
     task = asyncio.create_task(projector.run(stop))
     pool = await create_pool(dsn)
@@ -55,6 +58,8 @@ async def test_a_poke_wakes_a_consumer_that_would_otherwise_sleep(make_database)
         assert await _until(
             lambda: projector.position >= (appended.transaction_id, appended.global_position)
         )
+        # Waiters in its own process hear the position from it, not from Postgres.
+        assert told[-1] == (appended.transaction_id, appended.global_position)
     finally:
         stop.set()
         await task

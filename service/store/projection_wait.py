@@ -51,7 +51,9 @@ class ProjectionWait:
         except TimeoutError:
             return False
 
-    def _advance(self, position: LogPosition) -> None:
+    def advance(self, position: LogPosition) -> None:
+        """The projector has passed `position`: told by its notification, or directly by a
+        projector in this process (one hop less between a write and its answer)."""
         if position > self.position:
             self.position = position
         while self._waiters and self._waiters[0][0] <= self.position:
@@ -63,7 +65,7 @@ class ProjectionWait:
             self._waiters.clear()
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        self._advance(LogPosition.parse(payload))
+        self.advance(LogPosition.parse(payload))
 
     async def _follow(self) -> None:
         while not self._closing:
@@ -72,7 +74,7 @@ class ProjectionWait:
                 try:
                     await conn.add_listener(PROJECTED_CHANNEL, self._on_notify)
                     while not self._closing:
-                        self._advance(await read_checkpoint(conn, "projector"))
+                        self.advance(await read_checkpoint(conn, "projector"))
                         await asyncio.sleep(self.recheck)
                 finally:
                     with contextlib.suppress(Exception):
