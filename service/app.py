@@ -101,6 +101,11 @@ def create_app(
         pool = await create_pool(
             settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max
         )
+        replica = None
+        if settings.read_database_url:
+            replica = await create_pool(
+                settings.read_database_url, min_size=settings.pool_min, max_size=settings.pool_max
+            )
         app[API_KEYS].lookup = functools.partial(api_keys.project_for_digest, pool)
         projection = ProjectionWait(settings.database_url)
         await projection.start()
@@ -122,18 +127,25 @@ def create_app(
                     running_workers(settings, projection.advance)
                 )
             app[CONTEXT] = Context(
-                pool, projection, settings.read_your_writes_timeout, LocalConsumers(local)
+                pool,
+                projection,
+                settings.read_your_writes_timeout,
+                LocalConsumers(local),
+                replica,
             )
             yield
         await hub.close()
         await client.aclose()
         await projection.close()
-        try:
-            # Connections still out after this long belong to requests that will not finish.
-            await asyncio.wait_for(pool.close(), CLOSE_SECONDS)
-        except TimeoutError:
-            log.warning("database pool did not close in %ss; terminating it", CLOSE_SECONDS)
-            pool.terminate()
+        for each in (pool, replica):
+            if each is None:
+                continue
+            try:
+                # Connections still out after this long belong to requests that will not end.
+                await asyncio.wait_for(each.close(), CLOSE_SECONDS)
+            except TimeoutError:
+                log.warning("database pool did not close in %ss; terminating it", CLOSE_SECONDS)
+                each.terminate()
 
     app.cleanup_ctx.append(resources)
     return app

@@ -50,6 +50,8 @@ class Settings:
     request_timeout_seconds: float = 30.0
     max_inflight: int = 512
     ready_max_lag_seconds: float = 30.0
+    # A Postgres read replica (streaming) for retrieve and list, or None for the primary.
+    read_database_url: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -74,6 +76,7 @@ class Settings:
             "request_timeout_seconds": _float("THREADLOG_REQUEST_TIMEOUT_SECONDS", 30.0),
             "max_inflight": _int("THREADLOG_MAX_INFLIGHT", 512),
             "ready_max_lag_seconds": _float("THREADLOG_READY_MAX_LAG_SECONDS", 30.0),
+            "read_database_url": env.get("THREADLOG_READ_DATABASE_URL") or None,
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

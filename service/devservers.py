@@ -81,6 +81,7 @@ class DevServers:
         self._user: pwd.struct_passwd | None = None
         self._pg_bin: Path | None = None
         self._pg_home: Path | None = None
+        self._pg_port: int | None = None
         self._valkey: subprocess.Popen[bytes] | None = None
         self._lock_fd: int | None = None
         self._stopping = False
@@ -186,7 +187,30 @@ class DevServers:
         self._run_pg(
             "pg_ctl", "start", "-D", pgdata, "-l", log, "-w", "-t", START_TIMEOUT, "-o", options
         )
+        self._pg_port = port
         self._create_database(port)
+
+    def start_standby(self) -> str:
+        """A streaming replica of the running Postgres (`pg_basebackup -R`), for trying reads
+        from a replica; it stops with the rest. Returns its database URL."""
+        assert self._pg_home is not None and self._pg_port is not None
+        standby, log = self._pg_home / "standby", self._pg_home / "standby.log"
+        standby.mkdir(mode=0o700)
+        log.touch()
+        if self._user:
+            for path in (standby, log):
+                os.chown(path, self._user.pw_uid, self._user.pw_gid)
+        self._run_pg(
+            *("pg_basebackup", "-h", "127.0.0.1", "-p", self._pg_port, "-U", "postgres"),
+            *("-D", standby, "-R", "-X", "stream", "-c", "fast"),
+        )
+        (port,) = _free_ports(1)
+        # The primary's cluster name: stop() ends every process that carries it.
+        options = f"-h 127.0.0.1 -p {port} -k '' -c cluster_name={self._cluster_name}"
+        self._run_pg(
+            "pg_ctl", "start", "-D", standby, "-l", log, "-w", "-t", START_TIMEOUT, "-o", options
+        )
+        return f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}"
 
     def _create_database(self, port: int) -> None:
         sql = (

@@ -10,6 +10,7 @@ Writes that depend on current state (modify, delete) decide from the view at a k
 and append only if the thread is still at that version, deciding again if not.
 """
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ class Context:
     read_your_writes_timeout: float
     # The projector and relay when they run in this process, woken directly after an append.
     consumers: LocalConsumers = field(default_factory=LocalConsumers)
+    # A read replica for retrieve and list (THREADLOG_READ_DATABASE_URL), or None.
+    replica: Pool | None = None
 
 
 @dataclass(frozen=True)
@@ -157,11 +160,26 @@ async def _earlier(ctx: Context, caller: Caller) -> list[ev.LoggedEvent] | None:
     return await _first_attempt(ctx, caller, event_ids(caller.project, caller.idempotency_key, 1))
 
 
+Reader = Callable[[Pool], Awaitable[views.Read | None]]
+
+# A replica's view is polled for a write it must show, from this pause up to the longest.
+REPLICA_POLL_SECONDS = (0.002, 0.05)
+
+
 async def _fresh(
-    ctx: Context, read: Callable[[], Awaitable[views.Read | None]], thread_id: str, operation: str
+    ctx: Context,
+    read: Reader,
+    project: str,
+    thread_id: str,
+    operation: str,
+    *,
+    replica: bool = False,
 ) -> tuple[views.Read, bool]:
-    """Reads once the view has reached the thread's head (bounded); 404 if the thread is gone."""
-    result = await read()
+    """Reads once the view has reached the thread's head (bounded); 404 if the thread is gone.
+    `replica`: the read may go to the read replica, when there is one."""
+    if replica and ctx.replica is not None:
+        return await _fresh_on_replica(ctx, read, project, thread_id, operation)
+    result = await read(ctx.pool)
     if result is None:
         raise thread_not_found(thread_id)
     if not result.behind:
@@ -170,10 +188,45 @@ async def _fresh(
     caught_up = await ctx.projection.wait(target, ctx.read_your_writes_timeout)
     if not caught_up:
         READ_YOUR_WRITES_TIMEOUTS.labels(operation).inc()
-    result = await read()
+    result = await read(ctx.pool)
     if result is None:
         raise thread_not_found(thread_id)
     return result, not result.behind
+
+
+async def _fresh_on_replica(
+    ctx: Context, read: Reader, project: str, thread_id: str, operation: str
+) -> tuple[views.Read, bool]:
+    """The thread's head version comes from the primary: a replica that has not replayed a
+    write yet has the old head as well, and its view would look current without the write.
+    The read itself goes to the replica once its view has reached that version, polled, since
+    notifications are not replicated; within the same bounded wait as on the primary."""
+    assert ctx.replica is not None
+    head = await views.head_version(ctx.pool, project, thread_id)
+    if head is None:
+        raise thread_not_found(thread_id)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ctx.read_your_writes_timeout
+    result = await read(ctx.replica)
+    if result is not None and result.view_version >= head:
+        return result, True
+    # First the projector, on the primary; then the replica's replay of what it wrote.
+    target = await views.event_position(ctx.pool, thread_id, head)
+    await ctx.projection.wait(target, ctx.read_your_writes_timeout)
+    pause, longest = REPLICA_POLL_SECONDS
+    while True:
+        result = await read(ctx.replica)
+        if result is not None and result.view_version >= head:
+            return result, True
+        left = deadline - loop.time()
+        if left <= 0:
+            break
+        await asyncio.sleep(min(pause, left))
+        pause = min(pause * 2, longest)
+    READ_YOUR_WRITES_TIMEOUTS.labels(operation).inc()
+    if result is None:  # the replica has not seen the thread at all yet
+        raise Unavailable("The thread is still being written. Please retry.")
+    return result, False
 
 
 # Threads
@@ -204,9 +257,16 @@ async def create_thread(ctx: Context, caller: Caller, request: CreateThread) -> 
     return Answer(render_thread(state, caller.shape), projected)
 
 
-async def _current_thread(ctx: Context, caller: Caller, thread_id: str, operation: str):
+async def _current_thread(
+    ctx: Context, caller: Caller, thread_id: str, operation: str, *, replica: bool = False
+):
     read, projected = await _fresh(
-        ctx, lambda: views.thread(ctx.pool, caller.project, thread_id), thread_id, operation
+        ctx,
+        lambda pool: views.thread(pool, caller.project, thread_id),
+        caller.project,
+        thread_id,
+        operation,
+        replica=replica,
     )
     if read.row is None:
         raise Unavailable("The thread is still being written. Please retry.")
@@ -214,7 +274,7 @@ async def _current_thread(ctx: Context, caller: Caller, thread_id: str, operatio
 
 
 async def retrieve_thread(ctx: Context, caller: Caller, thread_id: str) -> Answer:
-    read, projected = await _current_thread(ctx, caller, thread_id, "retrieve_thread")
+    read, projected = await _current_thread(ctx, caller, thread_id, "retrieve_thread", replica=True)
     return Answer(render_thread(read.row, caller.shape), projected)
 
 
@@ -303,13 +363,21 @@ async def create_message(
 
 
 async def _current_message(
-    ctx: Context, caller: Caller, thread_id: str, message_id: str, operation: str
+    ctx: Context,
+    caller: Caller,
+    thread_id: str,
+    message_id: str,
+    operation: str,
+    *,
+    replica: bool = False,
 ):
     read, projected = await _fresh(
         ctx,
-        lambda: views.message(ctx.pool, caller.project, thread_id, message_id),
+        lambda pool: views.message(pool, caller.project, thread_id, message_id),
+        caller.project,
         thread_id,
         operation,
+        replica=replica,
     )
     if read.row is None:
         raise message_not_found(message_id)
@@ -317,7 +385,9 @@ async def _current_message(
 
 
 async def retrieve_message(ctx: Context, caller: Caller, thread_id: str, message_id: str) -> Answer:
-    read, projected = await _current_message(ctx, caller, thread_id, message_id, "retrieve_message")
+    read, projected = await _current_message(
+        ctx, caller, thread_id, message_id, "retrieve_message", replica=True
+    )
     return Answer(render_message(read.row, caller.shape), projected)
 
 
@@ -367,8 +437,8 @@ async def list_messages(ctx: Context, caller: Caller, thread_id: str, q: ListQue
     plan = plan_page(q)
     page, projected = await _fresh(
         ctx,
-        lambda: views.messages_page(
-            ctx.pool,
+        lambda pool: views.messages_page(
+            pool,
             caller.project,
             thread_id,
             direction=plan.direction,
@@ -377,8 +447,10 @@ async def list_messages(ctx: Context, caller: Caller, thread_id: str, q: ListQue
             limit=q.limit + 1,
             run_id=q.run_id,
         ),
+        caller.project,
         thread_id,
         "list_messages",
+        replica=True,
     )
     after_position, before_position = (
         (page.lower_position, page.upper_position)
@@ -399,7 +471,9 @@ async def list_message_files(
     ctx: Context, caller: Caller, thread_id: str, message_id: str
 ) -> Answer:
     """Azure v1: the files attached to a message (all of them: a message has at most 10)."""
-    read, projected = await _current_message(ctx, caller, thread_id, message_id, "list_files")
+    read, projected = await _current_message(
+        ctx, caller, thread_id, message_id, "list_files", replica=True
+    )
     files = [render_message_file(read.row, a["file_id"]) for a in read.row["attachments"]]
     return Answer(render_list(files, has_more=False), projected)
 
@@ -407,7 +481,9 @@ async def list_message_files(
 async def retrieve_message_file(
     ctx: Context, caller: Caller, thread_id: str, message_id: str, file_id: str
 ) -> Answer:
-    read, projected = await _current_message(ctx, caller, thread_id, message_id, "retrieve_file")
+    read, projected = await _current_message(
+        ctx, caller, thread_id, message_id, "retrieve_file", replica=True
+    )
     if all(a["file_id"] != file_id for a in read.row["attachments"]):
         raise NotFound(
             f"No file found with id '{file_id}' in message '{message_id}'.", param="file_id"

@@ -71,3 +71,8 @@ async def messages_page(
 async def event_position(pool: Pool, thread_id: str, version: int) -> LogPosition:
     row = await pool.fetchrow(query("event-position"), thread_id, version)
     return LogPosition(row["transaction_id"], row["global_position"])
+
+
+async def head_version(pool: Pool, project: str, thread_id: str) -> int | None:
+    """The thread's version on the primary; None when it does not exist for this project."""
+    return await pool.fetchval(query("head-version"), thread_id, project)
