@@ -162,3 +162,18 @@ async def db(settings) -> AsyncIterator[asyncpg.Connection]:
     conn = await connect(settings.database_url)
     yield conn
     await conn.close()
+
+
+@pytest.fixture(scope="module")
+def own_servers():
+    """Embedded Postgres and Valkey of the test module's own, to stop, break or replicate
+    without touching anything else: (DevServers, DevUrls)."""
+    from service.devservers import DevServers
+
+    with tempfile.TemporaryDirectory(prefix="threadlog-own-") as tmp:
+        servers = DevServers(Path(tmp), persistent=False)
+        urls = servers.start()
+        try:
+            yield servers, urls
+        finally:
+            servers.stop()

@@ -11,33 +11,19 @@ import signal
 import sys
 import tempfile
 import time
-from pathlib import Path
 from urllib.parse import urlparse
 
 import asyncpg
 import httpx
-import pytest
 import redis.asyncio as redis
 
 from projections.relay import global_stream
 from service.app import apply_migrations
-from service.devservers import DevServers
 
 from .conftest import KEY_A, PROJECT_A
 
 AUTH = {"Authorization": f"Bearer {KEY_A}"}
 PREFIX = "faults"
-
-
-@pytest.fixture(scope="module")
-def own_servers():
-    with tempfile.TemporaryDirectory(prefix="threadlog-faults-") as tmp:
-        servers = DevServers(Path(tmp), persistent=False)
-        urls = servers.start()
-        try:
-            yield servers, urls
-        finally:
-            servers.stop()
 
 
 def _free_port() -> int:

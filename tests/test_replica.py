@@ -2,14 +2,11 @@
 real streaming replica of an embedded Postgres, whose replay is paused while writes land."""
 
 import dataclasses
-import tempfile
-from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
-from service.devservers import DevServers
 from service.handlers import CONSISTENCY_HEADER
 
 from .conftest import KEY_A
@@ -18,14 +15,9 @@ AUTH = {"Authorization": f"Bearer {KEY_A}"}
 
 
 @pytest.fixture(scope="module")
-def primary_and_replica():
-    with tempfile.TemporaryDirectory(prefix="threadlog-replica-") as tmp:
-        servers = DevServers(Path(tmp), persistent=False)
-        urls = servers.start()
-        try:
-            yield urls.database_url, servers.start_standby()
-        finally:
-            servers.stop()
+def primary_and_replica(own_servers):
+    servers, urls = own_servers
+    return urls.database_url, servers.start_standby()
 
 
 @pytest.fixture
