@@ -212,7 +212,7 @@ async def _fresh_on_replica(
         return result, True
     # First the projector, on the primary; then the replica's replay of what it wrote.
     target = await views.event_position(ctx.pool, thread_id, head)
-    await ctx.projection.wait(target, ctx.read_your_writes_timeout)
+    await ctx.projection.wait(target, max(0.0, deadline - loop.time()))
     pause, longest = REPLICA_POLL_SECONDS
     while True:
         result = await read(ctx.replica)
