@@ -61,7 +61,7 @@ class LogConsumer:
     @property
     def following(self) -> bool:
         """Active and waiting on the log: a poke() reaches it."""
-        return self.is_leader and self._wake is not None
+        return self._wake is not None
 
     def poke(self) -> None:
         """Wakes the consumer as a notification would: something was just appended."""
