@@ -10,11 +10,12 @@ held back behind a long transaction.
 import asyncio
 import contextlib
 import logging
+from collections import deque
 
 import asyncpg
 
 from service.domain.events import LoggedEvent
-from service.metrics import BATCHES
+from service.metrics import BATCHES, LOG_READS
 from service.store.database import connect
 
 from .log_reader import LogPosition, read_after, read_checkpoint
@@ -22,6 +23,10 @@ from .log_reader import LogPosition, read_after, read_checkpoint
 log = logging.getLogger(__name__)
 
 EVENTS_CHANNEL = "threadlog_events"
+
+# Handed-over batches a fed consumer holds at most; past that it is far behind, the oldest go,
+# and it reads the log itself from where it stands.
+HANDED_MAX = 64
 
 # What a consumer commits (views, checkpoints) is derived from the log, which is committed
 # durably before any consumer sees it. A crash of Postgres can lose only the last moments of
@@ -57,6 +62,12 @@ class LogConsumer:
         self.position: LogPosition | None = None
         # Set while this instance is the active one and following the log.
         self._wake: asyncio.Event | None = None
+        # Consumers in this process that take their batches from this one's reads (feed()).
+        self._fed: list[LogConsumer] = []
+        self._upstream: LogConsumer | None = None
+        # Segments of the log handed over by the upstream consumer: (after, events), each all
+        # the events after `after` up to its last one, oldest first.
+        self._handed: deque[tuple[LogPosition, list[LoggedEvent]]] = deque(maxlen=HANDED_MAX)
 
     @property
     def following(self) -> bool:
@@ -67,6 +78,54 @@ class LogConsumer:
         """Wakes the consumer as a notification would: something was just appended."""
         if self._wake is not None:
             self._wake.set()
+
+    def feed(self, other: "LogConsumer") -> None:
+        """Hands `other` (a consumer in this process) every batch this one reads, so that
+        while both follow the log it is read once: a pass of the commit-order query and the
+        decoding of its rows per batch, for the relay as for the projector. A poke for both
+        then goes to this one only (it wakes `other` with each batch); `other` reads for
+        itself when what it was handed does not continue from where it stands."""
+        self._fed.append(other)
+        other._upstream = self
+
+    @property
+    def woken_by_upstream(self) -> bool:
+        """Its upstream follows the log too, and wakes it with what it reads."""
+        return self._upstream is not None and self._upstream.following
+
+    def _hand(self, after: LogPosition, events: list[LoggedEvent]) -> None:
+        if self._wake is not None:
+            self._handed.append((after, events))
+            self._wake.set()
+
+    def _take_handed(self) -> list[LoggedEvent] | None:
+        """The handed events that continue from this consumer's position, at most a batch;
+        None when there are none and it must read the log itself. A segment (after, events]
+        holds every event of the log in that span, so the part past the position continues
+        it exactly; segments wholly behind it are dropped."""
+        assert self.position is not None
+        taken: list[LoggedEvent] = []
+        at = self.position
+        while self._handed and len(taken) < self.batch_size:
+            after, events = self._handed[0]
+            if after > at:
+                break  # a gap: what lies between was never handed over
+            self._handed.popleft()
+            if _end(events) <= at:
+                continue
+            rest = [e for e in events if _end((e,)) > at] if after < at else events
+            room = self.batch_size - len(taken)
+            if len(rest) > room:
+                # Keep what does not fit for the next batch, as a segment after the last taken.
+                self._handed.appendleft((_end(rest[:room]), rest[room:]))
+                rest = rest[:room]
+            taken.extend(rest)
+            at = _end(rest)
+        if not taken:
+            # Nothing continues from here: whatever is left lies past a gap, and is read again.
+            self._handed.clear()
+            return None
+        return taken
 
     async def resume_position(self, conn: asyncpg.Connection) -> LogPosition:
         raise NotImplementedError
@@ -111,6 +170,7 @@ class LogConsumer:
                 await self._follow(conn, wake, stop)
             finally:
                 self._wake = None
+                self._handed.clear()
                 stopping.cancel()
         finally:
             self.is_leader = False
@@ -120,10 +180,17 @@ class LogConsumer:
         self, conn: asyncpg.Connection, wake: asyncio.Event, stop: asyncio.Event
     ) -> None:
         batches = BATCHES.labels(self.name)
+        reads = LOG_READS.labels(self.name)
         self.position = await self.resume_position(conn)
         while not stop.is_set():
             wake.clear()
-            events = await read_after(conn, self.position, self.batch_size)
+            events = self._take_handed()
+            if events is None:
+                events = await read_after(conn, self.position, self.batch_size)
+                reads.inc()
+                if events:
+                    for other in self._fed:
+                        other._hand(self.position, events)
             if events:
                 await self.handle(conn, events)
                 batches.inc()
@@ -166,7 +233,13 @@ class LocalConsumers:
 
     def poke(self) -> None:
         for consumer in self.consumers:
-            consumer.poke()
+            if not consumer.woken_by_upstream:
+                consumer.poke()
+
+
+def _end(events: "list[LoggedEvent] | tuple[LoggedEvent, ...]") -> LogPosition:
+    last = events[-1]
+    return LogPosition(last.transaction_id, last.global_position)
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:

@@ -54,8 +54,9 @@ async def apply_migrations(database_url: str) -> list[str]:
 async def running_workers(
     settings: Settings, on_projected: Callable[[LogPosition], None] | None = None
 ) -> AsyncIterator[tuple[Projector, Relay]]:
-    """Projector and relay as background tasks, stopped between batches on exit;
-    `on_projected` hears each position the projector commits (this process's waiters)."""
+    """Projector and relay as background tasks, stopped between batches on exit, the relay fed
+    the projector's reads; `on_projected` hears each position the projector commits (this
+    process's waiters)."""
     client = relay_client(settings.redis_url)
     projector = Projector(settings.database_url, on_projected=on_projected)
     relay = Relay(
@@ -66,6 +67,8 @@ async def running_workers(
         thread_maxlen=settings.thread_stream_maxlen,
         partitions=settings.stream_partitions,
     )
+    # While both lead here, the log is read once per batch, by the projector.
+    projector.feed(relay)
     stop = asyncio.Event()
     tasks = [asyncio.create_task(w.run(stop)) for w in (projector, relay)]
     try:

@@ -42,6 +42,11 @@ PUBLISH_ERRORS = Counter(
 BATCHES = Counter(
     "threadlog_consumer_batches_total", "Batches applied by a consumer.", ["consumer"]
 )
+LOG_READS = Counter(
+    "threadlog_consumer_log_reads_total",
+    "Reads of the log a consumer made itself (not handed over by another in its process).",
+    ["consumer"],
+)
 
 
 @lru_cache(maxsize=1024)

@@ -4,14 +4,18 @@ session of the database)."""
 
 import asyncio
 import dataclasses
+import datetime
 import uuid
 
 import httpx
 
-from projections.consumer import EVENTS_CHANNEL
+from projections.consumer import EVENTS_CHANNEL, LocalConsumers, LogConsumer
+from projections.log_reader import LogPosition
 from projections.projector import Projector
+from projections.relay import Relay, global_stream
 from service.app import apply_migrations
 from service.domain import events as ev
+from service.metrics import LOG_READS
 from service.store.database import connect, create_pool
 from service.store.event_store import append
 
@@ -101,3 +105,91 @@ async def test_only_a_process_without_active_consumers_notifies(
             assert "Threadlog-Read-Your-Writes" not in created.headers
     finally:
         await listener.close()
+
+
+def _reads(consumer: str) -> float:
+    return LOG_READS.labels(consumer)._value.get()
+
+
+async def test_a_relay_fed_by_the_projector_publishes_what_it_read_without_reading_the_log(
+    make_database, redis_client, make_prefix
+):
+    dsn = await make_database()
+    await apply_migrations(dsn)
+    prefix = make_prefix()
+    # Neither looks at the log on its own for 60 s: only pokes and handed batches move them.
+    projector = Projector(dsn, idle_poll=60)
+    relay = Relay(dsn, redis_client, prefix=prefix, idle_poll=60)
+    projector.feed(relay)
+    local = LocalConsumers((projector, relay))
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(c.run(stop)) for c in (projector, relay)]
+    pool = await create_pool(dsn)
+    try:
+        assert await _until(lambda: local.all_following)
+        await asyncio.sleep(0.2)  # past each one's first read at start
+        relay_reads, projector_reads = _reads("relay"), _reads("projector")
+        positions = []
+        for n in range(3):
+            thread = f"thread_fed_{n}"
+            appended = await append(
+                pool,
+                thread,
+                PROJECT_A,
+                [ev.thread_created(thread, 1, None, None)],
+                [uuid.uuid4()],
+                {},
+                create=True,
+                notify=False,
+            )
+            positions.append(LogPosition(appended.transaction_id, appended.global_position))
+            local.poke()
+            assert await _until(lambda: relay.position >= positions[-1])
+        published = [eid for eid, _ in await redis_client.xrange(global_stream(prefix))]
+        assert published == [str(p) for p in positions]
+        assert projector.position == positions[-1]
+        assert _reads("relay") == relay_reads, "the relay read the log itself"
+        assert _reads("projector") >= projector_reads + 1
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+        await pool.close()
+
+
+def _events(*positions: tuple[int, int]) -> list[ev.LoggedEvent]:
+    at = datetime.datetime.now(datetime.UTC)
+    return [
+        ev.LoggedEvent(pos, tx, "thread_x", n, uuid.uuid4(), "ThreadCreated", {}, {}, at)
+        for n, (tx, pos) in enumerate(positions, 1)
+    ]
+
+
+def test_a_fed_consumer_takes_exactly_what_continues_from_its_position():
+    consumer = LogConsumer("unused", batch_size=3)
+    consumer._wake = asyncio.Event()  # following
+    first = _events((10, 1), (10, 2), (11, 3))
+    second = _events((12, 4), (13, 5))
+    consumer._hand(LogPosition(9, 0), first)
+    consumer._hand(LogPosition(11, 3), second)
+
+    # Part of the first segment is behind it: only the rest, then the next, up to a batch.
+    consumer.position = LogPosition(10, 1)
+    taken = consumer._take_handed()
+    assert [e.global_position for e in taken] == [2, 3, 4]
+    consumer.position = LogPosition(12, 4)
+    assert [e.global_position for e in consumer._take_handed()] == [5]
+    consumer.position = LogPosition(13, 5)
+    assert consumer._take_handed() is None
+
+    # A segment that starts past its position leaves a gap: it reads the log itself.
+    consumer._hand(LogPosition(20, 9), _events((21, 10)))
+    assert consumer._take_handed() is None
+    assert not consumer._handed
+
+    # Segments wholly behind it are dropped, and one that is not followed is not kept.
+    consumer._hand(LogPosition(9, 0), first)
+    consumer._hand(LogPosition(13, 5), _events((14, 6)))
+    assert [e.global_position for e in consumer._take_handed()] == [6]
+    consumer._wake = None
+    consumer._hand(LogPosition(14, 6), _events((15, 7)))
+    assert not consumer._handed
