@@ -21,6 +21,8 @@ import orjson
 import redis.asyncio as redis
 from aiohttp import web
 
+from service import heap
+
 # Shaped like message_view (sql/migrations/0002_views.sql), under its own name. Positions come
 # from a sequence: increasing within a thread, which is all a page scan needs.
 SCHEMA = """
@@ -165,6 +167,8 @@ def create_app(database_url: str, redis_url: str, stream: str) -> web.Applicatio
             database_url, min_size=2, max_size=10, init=_init_connection
         )
         app[REDIS] = redis.from_url(redis_url)
+        # The same collector settings as threadlog's server: a stack setting, not a feature.
+        heap.settle()
         yield
         await app[REDIS].aclose()
         await app[POOL].close()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import logs
+from . import heap, logs
 from .app import apply_migrations, create_app, running_workers
 from .auth import digest, new_key
 from .config import ConfigError, Settings
@@ -55,6 +55,7 @@ async def _serve(
     await runner.setup()
     site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     await site.start()
+    heap.settle()
     bound = runner.addresses[0][1] if runner.addresses else port
     url = f"http://{host}:{bound}"
     log.info("listening on %s", url)
@@ -70,6 +71,7 @@ async def _serve(
 async def _worker(settings: Settings) -> None:
     await apply_migrations(settings.database_url)
     async with running_workers(settings):
+        heap.settle()
         await _until_signalled()
 
 
