@@ -19,6 +19,7 @@ import orjson
 import redis.asyncio as redis
 
 from . import http
+from .disk import Flushes
 from .load import percentile
 from .seed import TEXT
 
@@ -38,6 +39,8 @@ class PacedResult:
     errors: Counter = field(default_factory=Counter)
     # Sends not made because `max_outstanding` requests were already waiting for an answer.
     skipped: int = 0
+    # The disk's flush latencies over the same seconds (bench/disk.py), when it could watch.
+    flushes: Flushes | None = None
 
     @property
     def lost(self) -> int:

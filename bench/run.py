@@ -34,6 +34,7 @@ import redis.asyncio as redis
 
 from . import db, load, plans, profile, seed
 from .cpu import CpuMeter, is_named
+from .disk import FlushProbe
 from .latency import PacedResult, paced_creates
 from .procs import REPO, Server, bare_server, free_port, threadlog_server
 
@@ -234,20 +235,23 @@ class Bench:
         headers = {"Authorization": f"Bearer {self.api_key}"}
         collected: dict[str, list[PacedResult]] = {name: [] for name in sides}
         spent: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
+        data_directory = await self._data_directory()
         for round_ in range(a.rounds):
             order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
             for name in order:
                 url, stream = sides[name]
                 before = await self.meter.snapshot(self.server(name).pid)
-                r = await paced_creates(
-                    url,
-                    thread_ids,
-                    headers,
-                    rate=rate,
-                    seconds=a.duration,
-                    redis_url=a.redis_url,
-                    stream=stream,
-                )
+                with FlushProbe(data_directory) as probe:
+                    r = await paced_creates(
+                        url,
+                        thread_ids,
+                        headers,
+                        rate=rate,
+                        seconds=a.duration,
+                        redis_url=a.redis_url,
+                        stream=stream,
+                    )
+                r.flushes = probe.result()
                 await self.caught_up()
                 after = await self.meter.snapshot(self.server(name).pid)
                 spent[name].append(CpuMeter.per_request(before, after, r.ok))
@@ -264,6 +268,14 @@ class Bench:
         for name, rs in collected.items():
             rs.sort(key=lambda r: r.subscriber_p99_ms)
             self.paced[name] = rs[len(rs) // 2]
+
+    async def _data_directory(self) -> str | None:
+        """Postgres's data directory when this process may know it (a superuser, or a member
+        of pg_read_all_settings); the flush probe writes there only when it is on this host."""
+        try:
+            return await self.conn.fetchval("show data_directory")
+        except asyncpg.PostgresError:
+            return None
 
     async def rebuild(self, since: tuple[int, int]) -> dict[str, float]:
         """Starts threadlog and times its projector's catch-up over the seeded log.
