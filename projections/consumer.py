@@ -26,7 +26,7 @@ EVENTS_CHANNEL = "threadlog_events"
 
 # Handed-over batches a fed consumer holds at most; past that it is far behind, the oldest go,
 # and it reads the log itself from where it stands.
-HANDED_MAX = 64
+HANDED_MAX = 16
 
 # What a consumer commits (views, checkpoints) is derived from the log, which is committed
 # durably before any consumer sees it. A crash of Postgres can lose only the last moments of
@@ -60,6 +60,8 @@ class LogConsumer:
         self.standby_poll = standby_poll
         self.is_leader = False
         self.position: LogPosition | None = None
+        # How far it has read the log (or been handed it): at or past `position`.
+        self.read_to: LogPosition | None = None
         # Set while this instance is the active one and following the log.
         self._wake: asyncio.Event | None = None
         # Consumers in this process that take their batches from this one's reads (feed()).
@@ -85,17 +87,34 @@ class LogConsumer:
         decoding of its rows per batch, for the relay as for the projector. A poke for both
         then goes to this one only (it wakes `other` with each batch); `other` reads for
         itself when what it was handed does not continue from where it stands."""
+        assert other._upstream is None, "a consumer is fed by one other at most"
         self._fed.append(other)
         other._upstream = self
 
     @property
     def woken_by_upstream(self) -> bool:
-        """Its upstream follows the log too, and wakes it with what it reads."""
-        return self._upstream is not None and self._upstream.following
+        """Its upstream follows the log too, and has read at least as far as this one stands:
+        what it reads next is new here, and it wakes this one with it. A consumer ahead of
+        its upstream (the projector catching up on a backlog) is woken as any other."""
+        upstream = self._upstream
+        return (
+            upstream is not None
+            and upstream.following
+            and upstream.read_to is not None
+            and self.position is not None
+            and upstream.read_to >= self.position
+        )
 
     def _hand(self, after: LogPosition, events: list[LoggedEvent]) -> None:
-        if self._wake is not None:
-            self._handed.append((after, events))
+        if self._wake is None or (self.position is not None and _end(events) <= self.position):
+            return  # not following, or nothing in it is new to this consumer
+        self._handed.append((after, events))
+        self._wake.set()
+
+    def _on_notify(self, *_args: object) -> None:
+        # While the upstream follows, it hears the same notification, reads, and hands the
+        # batch over; reading as well would read the log twice again.
+        if self._wake is not None and not self.woken_by_upstream:
             self._wake.set()
 
     def _take_handed(self) -> list[LoggedEvent] | None:
@@ -125,6 +144,9 @@ class LogConsumer:
             # Nothing continues from here: whatever is left lies past a gap, and is read again.
             self._handed.clear()
             return None
+        if self._handed and self._wake is not None:
+            # More was handed than one batch holds, or it lies past a gap: go on at once.
+            self._wake.set()
         return taken
 
     async def resume_position(self, conn: asyncpg.Connection) -> LogPosition:
@@ -161,7 +183,7 @@ class LogConsumer:
             self.is_leader = True
             log.info("%s: active", self.name)
             wake = asyncio.Event()
-            await conn.add_listener(EVENTS_CHANNEL, lambda *_: wake.set())
+            await conn.add_listener(EVENTS_CHANNEL, self._on_notify)
             # Stopping wakes the loop too, so one wait covers both (two tasks a wait, before).
             stopping = asyncio.ensure_future(stop.wait())
             stopping.add_done_callback(lambda _: wake.set())
@@ -181,7 +203,7 @@ class LogConsumer:
     ) -> None:
         batches = BATCHES.labels(self.name)
         reads = LOG_READS.labels(self.name)
-        self.position = await self.resume_position(conn)
+        self.position = self.read_to = await self.resume_position(conn)
         while not stop.is_set():
             wake.clear()
             events = self._take_handed()
@@ -192,6 +214,7 @@ class LogConsumer:
                     for other in self._fed:
                         other._hand(self.position, events)
             if events:
+                self.read_to = max(self.read_to, _end(events))
                 await self.handle(conn, events)
                 batches.inc()
                 last = events[-1]
@@ -211,6 +234,7 @@ class LogConsumer:
                 # Idle for a while: someone else may have moved the checkpoint on (a rebuild
                 # swapping views in).
                 self.position = max(self.position, await read_checkpoint(conn, self.name))
+                self.read_to = max(self.read_to, self.position)
         await self.idle(conn)
 
 

@@ -174,8 +174,10 @@ def test_a_fed_consumer_takes_exactly_what_continues_from_its_position():
 
     # Part of the first segment is behind it: only the rest, then the next, up to a batch.
     consumer.position = LogPosition(10, 1)
+    consumer._wake.clear()
     taken = consumer._take_handed()
     assert [e.global_position for e in taken] == [2, 3, 4]
+    assert consumer._wake.is_set(), "what did not fit waits for a wake-up"
     consumer.position = LogPosition(12, 4)
     assert [e.global_position for e in consumer._take_handed()] == [5]
     consumer.position = LogPosition(13, 5)
@@ -186,10 +188,30 @@ def test_a_fed_consumer_takes_exactly_what_continues_from_its_position():
     assert consumer._take_handed() is None
     assert not consumer._handed
 
-    # Segments wholly behind it are dropped, and one that is not followed is not kept.
+    # Segments wholly behind it are not kept, nor are any while it does not follow the log.
     consumer._hand(LogPosition(9, 0), first)
+    assert not consumer._handed
     consumer._hand(LogPosition(13, 5), _events((14, 6)))
     assert [e.global_position for e in consumer._take_handed()] == [6]
     consumer._wake = None
     consumer._hand(LogPosition(14, 6), _events((15, 7)))
     assert not consumer._handed
+
+
+def test_a_fed_consumer_ahead_of_its_upstream_is_woken_directly():
+    upstream, fed = LogConsumer("unused"), LogConsumer("unused")
+    upstream.feed(fed)
+    fed._wake, fed.position = asyncio.Event(), LogPosition(10, 5)
+    assert not fed.woken_by_upstream, "its upstream does not follow the log"
+    upstream._wake, upstream.read_to = asyncio.Event(), LogPosition(9, 4)
+    assert not fed.woken_by_upstream, "its upstream has yet to read as far as it stands"
+    LocalConsumers((upstream, fed)).poke()
+    assert fed._wake.is_set()
+
+    upstream.read_to = LogPosition(10, 5)
+    fed._wake.clear()
+    assert fed.woken_by_upstream
+    LocalConsumers((upstream, fed)).poke()
+    fed._on_notify()
+    assert not fed._wake.is_set(), "woken although its upstream reads for it"
+    assert upstream._wake.is_set()
