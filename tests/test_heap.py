@@ -11,8 +11,8 @@ def test_settle_leaves_a_full_collection_only_what_came_after_it():
     try:
         heap.settle()
         assert gc.get_threshold()[0] == heap.YOUNG_THRESHOLD
-        frozen = gc.get_freeze_count()
-        assert frozen >= before > 0
+        # What survived the collection is frozen, and the oldest generation is left empty.
+        assert gc.get_freeze_count() > before / 2 > 0
         assert len(gc.get_objects(generation=2)) < before / 100
 
         made_later = [[n] for n in range(1000)]
