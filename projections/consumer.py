@@ -62,6 +62,8 @@ class LogConsumer:
         self.position: LogPosition | None = None
         # How far it has read the log (or been handed it): at or past `position`.
         self.read_to: LogPosition | None = None
+        # Reads of the log it made itself (threadlog_consumer_log_reads_total, per instance).
+        self.log_reads = 0
         # Set while this instance is the active one and following the log.
         self._wake: asyncio.Event | None = None
         # Consumers in this process that take their batches from this one's reads (feed()).
@@ -210,6 +212,7 @@ class LogConsumer:
             if events is None:
                 events = await read_after(conn, self.position, self.batch_size)
                 reads.inc()
+                self.log_reads += 1
                 if events:
                     for other in self._fed:
                         other._hand(self.position, events)
