@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from . import plans
-from .disk import STALL_MS
+from .disk import INTERVAL, STALL_MS
 
 if TYPE_CHECKING:
     from .run import Bench
@@ -200,9 +200,9 @@ def notes(bench: "Bench") -> str:
         if p.flushes is not None:
             d = p.flushes
             out.append(
-                f"  the disk meanwhile (8 kB write + fdatasync every 10 ms in Postgres's data "
-                f"directory, {d.count:,} flushes): p50 {d.p50_ms:.2f} ms, p99 {d.p99_ms:.2f} ms, "
-                f"max {d.max_ms:.0f} ms, {d.stalls} over {STALL_MS:.0f} ms"
+                f"  the disk meanwhile (8 kB write + fdatasync every {INTERVAL * 1000:.0f} ms in "
+                f"Postgres's data directory, {d.count:,} flushes): p50 {d.p50_ms:.2f} ms, "
+                f"p99 {d.p99_ms:.2f} ms, max {d.max_ms:.0f} ms, {d.stalls} over {STALL_MS:.0f} ms"
             )
         detail = f"paced {name}: sent {p.sent}, ok {p.ok}, seen {p.seen}, skipped {p.skipped}"
         if p.errors or p.lost > 0 or p.skipped:

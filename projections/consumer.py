@@ -108,7 +108,9 @@ class LogConsumer:
         )
 
     def _hand(self, after: LogPosition, events: list[LoggedEvent]) -> None:
-        if self._wake is None or (self.position is not None and _end(events) <= self.position):
+        if self._wake is None or (
+            self.position is not None and LogPosition.of(events[-1]) <= self.position
+        ):
             return  # not following, or nothing in it is new to this consumer
         self._handed.append((after, events))
         self._wake.set()
@@ -132,16 +134,16 @@ class LogConsumer:
             if after > at:
                 break  # a gap: what lies between was never handed over
             self._handed.popleft()
-            if _end(events) <= at:
+            if LogPosition.of(events[-1]) <= at:
                 continue
-            rest = [e for e in events if _end((e,)) > at] if after < at else events
+            rest = [e for e in events if LogPosition.of(e) > at] if after < at else events
             room = self.batch_size - len(taken)
             if len(rest) > room:
                 # Keep what does not fit for the next batch, as a segment after the last taken.
-                self._handed.appendleft((_end(rest[:room]), rest[room:]))
+                self._handed.appendleft((LogPosition.of(rest[room - 1]), rest[room:]))
                 rest = rest[:room]
             taken.extend(rest)
-            at = _end(rest)
+            at = LogPosition.of(rest[-1])
         if not taken:
             # Nothing continues from here: whatever is left lies past a gap, and is read again.
             self._handed.clear()
@@ -217,11 +219,11 @@ class LogConsumer:
                     for other in self._fed:
                         other._hand(self.position, events)
             if events:
-                self.read_to = max(self.read_to, _end(events))
+                end = LogPosition.of(events[-1])
+                self.read_to = max(self.read_to, end)
                 await self.handle(conn, events)
                 batches.inc()
-                last = events[-1]
-                self.position = LogPosition(last.transaction_id, last.global_position)
+                self.position = end
                 if len(events) == self.batch_size:
                     continue  # a backlog: read on at once
             # A short batch read all there was: a commit since that read has notified (and
@@ -262,11 +264,6 @@ class LocalConsumers:
         for consumer in self.consumers:
             if not consumer.woken_by_upstream:
                 consumer.poke()
-
-
-def _end(events: "list[LoggedEvent] | tuple[LoggedEvent, ...]") -> LogPosition:
-    last = events[-1]
-    return LogPosition(last.transaction_id, last.global_position)
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:

@@ -16,6 +16,11 @@ class LogPosition(NamedTuple):
     global_position: int
 
     @classmethod
+    def of(cls, event: LoggedEvent) -> "LogPosition":
+        """Where an event stands in commit order."""
+        return cls(event.transaction_id, event.global_position)
+
+    @classmethod
     def parse(cls, text: str) -> "LogPosition":
         tx, _, pos = text.partition("-")
         return cls(int(tx), int(pos))

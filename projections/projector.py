@@ -63,8 +63,7 @@ class Projector(LogConsumer):
         return await read_checkpoint(conn, self.name)
 
     async def handle(self, conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:
-        last = events[-1]
-        at = LogPosition(last.transaction_id, last.global_position)
+        at = LogPosition.of(events[-1])
         await apply_to_views(conn, events, (self.name, at))
         if self.on_projected is not None:
             self.on_projected(at)

@@ -52,7 +52,7 @@ async def _replay(
             return after
         async with conn.transaction():
             await apply_to_views(conn, events)
-        after = LogPosition(events[-1].transaction_id, events[-1].global_position)
+        after = LogPosition.of(events[-1])
         progress(len(events))
 
 

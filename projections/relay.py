@@ -136,8 +136,7 @@ class Relay(LogConsumer):
                     PUBLISH_ERRORS.inc()
                     raise result
                 self.skipped += 1
-        last = events[-1]
-        self._unsaved = LogPosition(last.transaction_id, last.global_position)
+        self._unsaved = LogPosition.of(events[-1])
         if time.monotonic() - self._saved_at >= self.checkpoint_seconds:
             await self._save(conn)
 

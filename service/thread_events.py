@@ -42,7 +42,7 @@ async def backfill(pool: Pool, thread_id: str, after: LogPosition) -> AsyncItera
             yield StreamEvent.from_entry(event.position, envelope(event))
         if len(batch) < BATCH:
             return
-        after = LogPosition(batch[-1].transaction_id, batch[-1].global_position)
+        after = LogPosition.of(batch[-1])
 
 
 async def _redis_has_everything_after(client: redis.Redis, key: str, after: LogPosition) -> bool:

@@ -201,7 +201,7 @@ async def test_relay_republish_after_a_crash_makes_no_duplicate(
 def end_position(events):
     from projections.log_reader import LogPosition
 
-    return LogPosition(events[-1].transaction_id, events[-1].global_position)
+    return LogPosition.of(events[-1])
 
 
 async def _seed_log_more(dsn: str) -> None:
