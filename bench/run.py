@@ -323,19 +323,38 @@ class Bench:
             "seconds_from_start": now - started,
         }
 
-    async def profile_runs(self, out_dir: Path, create_ids: list[str], list_id: str) -> None:
+    async def profile_runs(
+        self, out_dir: Path, create_ids: list[str], list_id: str, rate: float
+    ) -> None:
+        """Profiled runs of full-load creates, lists, and creates paced at `rate` (where the
+        paced target's time goes: per-batch costs weigh more there than at full load)."""
         a = self.args
+        headers = {"Authorization": f"Bearer {self.api_key}"}
+
+        def paced():
+            return paced_creates(
+                self.ours.url,
+                create_ids,
+                headers,
+                rate=rate,
+                seconds=a.duration,
+                redis_url=a.redis_url,
+                stream=f"{self.name}:events",
+            )
+
+        create, listing = self.create_targets(create_ids), self.list_targets(list_id)
         runs = [
-            ("create", self.create_targets(create_ids)["threadlog"]),
-            ("list", self.list_targets(list_id)["threadlog"]),
+            ("create", lambda: load.run(create["threadlog"], a.concurrency, a.duration, a.loadgen)),
+            ("list", lambda: load.run(listing["threadlog"], a.concurrency, a.duration, a.loadgen)),
+            ("paced", paced),
         ]
         summaries = []
-        for label, target in runs:
+        for label, drive in runs:
             raw = out_dir / f"{label}.txt"
             spy = await profile.record(self.ours.pid, a.duration, raw)
             try:
                 await asyncio.sleep(0.5)  # py-spy attached before the load starts
-                await load.run(target, a.concurrency, a.duration, a.loadgen)
+                await drive()
                 _, err = await asyncio.wait_for(spy.communicate(), a.duration + 60)
             finally:
                 if spy.returncode is None:
@@ -388,7 +407,7 @@ class Bench:
         rate = a.rate or max(1.0, round(self.runs["create"]["threadlog"].rate / 2))
         await self.paced_scenario(create_ids, rate)
         if a.profile:
-            await self.profile_runs(Path(a.profile), create_ids, medium.id)
+            await self.profile_runs(Path(a.profile), create_ids, medium.id, rate)
         self.rss["threadlog_small"] = self.ours.peak_rss_mb()
 
         # Large: threadlog stopped while its log is seeded, then started to rebuild the views.

@@ -72,6 +72,8 @@ class LogConsumer:
         # Segments of the log handed over by the upstream consumer: (after, events), each all
         # the events after `after` up to its last one, oldest first.
         self._handed: deque[tuple[LogPosition, list[LoggedEvent]]] = deque(maxlen=HANDED_MAX)
+        # Whether its connection LISTENs for appends (not while its upstream wakes it).
+        self.listening = False
 
     @property
     def following(self) -> bool:
@@ -187,7 +189,6 @@ class LogConsumer:
             self.is_leader = True
             log.info("%s: active", self.name)
             wake = asyncio.Event()
-            await conn.add_listener(EVENTS_CHANNEL, self._on_notify)
             # Stopping wakes the loop too, so one wait covers both (two tasks a wait, before).
             stopping = asyncio.ensure_future(stop.wait())
             stopping.add_done_callback(lambda _: wake.set())
@@ -198,9 +199,30 @@ class LogConsumer:
                 self._wake = None
                 self._handed.clear()
                 stopping.cancel()
+                # Consumers it fed must hear of appends for themselves again: a poke makes
+                # each look at the log and take up its own LISTEN.
+                for other in self._fed:
+                    other.poke()
         finally:
             self.is_leader = False
+            self.listening = False
             await conn.close(timeout=5)
+
+    async def _listen(self, conn: asyncpg.Connection, on: bool) -> None:
+        """LISTENs for appends only while nothing in this process wakes it: Postgres signals
+        every listening session of the database at every notification, whatever its channel
+        (the projector's, at each batch, as well), and a fed consumer ignores them anyway.
+        Taking the LISTEN up again, it looks at the log once: appends notified while it was
+        not listening were heard by no one on its behalf."""
+        if on == self.listening:
+            return
+        if on:
+            await conn.add_listener(EVENTS_CHANNEL, self._on_notify)
+            assert self._wake is not None
+            self._wake.set()
+        else:
+            await conn.remove_listener(EVENTS_CHANNEL, self._on_notify)
+        self.listening = on
 
     async def _follow(
         self, conn: asyncpg.Connection, wake: asyncio.Event, stop: asyncio.Event
@@ -229,6 +251,9 @@ class LogConsumer:
             # A short batch read all there was: a commit since that read has notified (and
             # set `wake`), so waiting costs nothing, where reading again at once would cost
             # an empty round trip for every batch.
+            if wake.is_set():
+                continue
+            await self._listen(conn, not self.woken_by_upstream)
             if wake.is_set():
                 continue
             with contextlib.suppress(TimeoutError):

@@ -129,6 +129,8 @@ def create_app(
                 local = await stack.enter_async_context(
                     running_workers(settings, projection.advance)
                 )
+                projector = local[0]
+                projection.told_directly = lambda: projector.following
             app[CONTEXT] = Context(
                 pool,
                 projection,

@@ -11,12 +11,13 @@ import httpx
 
 from projections.consumer import EVENTS_CHANNEL, LocalConsumers, LogConsumer
 from projections.log_reader import LogPosition
-from projections.projector import Projector
+from projections.projector import PROJECTED_CHANNEL, Projector
 from projections.relay import Relay, global_stream
 from service.app import apply_migrations
 from service.domain import events as ev
 from service.store.database import connect, create_pool
 from service.store.event_store import append
+from service.store.projection_wait import ProjectionWait
 
 from .conftest import KEY_A, PROJECT_A
 
@@ -212,3 +213,74 @@ def test_a_fed_consumer_ahead_of_its_upstream_is_woken_directly():
     fed._on_notify()
     assert not fed._wake.is_set(), "woken although its upstream reads for it"
     assert upstream._wake.is_set()
+
+
+async def test_a_fed_relay_does_not_listen_until_its_projector_stops_and_then_hears_appends(
+    make_database, redis_client, make_prefix
+):
+    dsn = await make_database()
+    await apply_migrations(dsn)
+    prefix = make_prefix()
+    # Neither looks at the log on its own for 60 s: only notifications, pokes and handed
+    # batches move them.
+    projector = Projector(dsn, idle_poll=60)
+    relay = Relay(dsn, redis_client, prefix=prefix, idle_poll=60)
+    projector.feed(relay)
+    stop_projector, stop_relay = asyncio.Event(), asyncio.Event()
+    projecting = asyncio.create_task(projector.run(stop_projector))
+    relaying = asyncio.create_task(relay.run(stop_relay))
+    pool = await create_pool(dsn)
+    try:
+        assert await _until(lambda: projector.listening and relay.following)
+        assert await _until(lambda: not relay.listening), "a fed relay still listens"
+        assert projector.listening, "the projector must hear other processes' appends"
+
+        stop_projector.set()
+        await projecting
+        assert await _until(lambda: relay.listening)
+        # An append from another process notifies; only that can wake the relay now.
+        appended = await append(
+            pool,
+            "thread_heard",
+            PROJECT_A,
+            [ev.thread_created("thread_heard", 1, None, None)],
+            [uuid.uuid4()],
+            {},
+            create=True,
+        )
+        at = LogPosition(appended.transaction_id, appended.global_position)
+        assert await _until(lambda: relay.position >= at)
+        published = [eid for eid, _ in await redis_client.xrange(global_stream(prefix))]
+        assert published == [str(at)]
+    finally:
+        stop_projector.set()
+        stop_relay.set()
+        await asyncio.gather(projecting, relaying)
+        await pool.close()
+
+
+async def test_projection_wait_listens_only_while_no_projector_here_tells_it(make_database):
+    dsn = await make_database()
+    await apply_migrations(dsn)
+    here = [False]
+    wait = ProjectionWait(dsn, recheck=0.05)
+    wait.told_directly = lambda: here[0]
+    await wait.start()
+    other = await connect(dsn)
+
+    async def notified(position: str) -> bool:
+        await other.execute("select pg_notify($1, $2)", PROJECTED_CHANNEL, position)
+        return await _until(lambda: wait.position == LogPosition.parse(position), 1.0)
+
+    try:
+        assert await _until(lambda: wait._task is not None)
+        assert await notified("5-5"), "a notification did not reach the waiters"
+        here[0] = True
+        await asyncio.sleep(0.3)  # a few rechecks: it drops its LISTEN
+        assert not await notified("6-6"), "it still listens beside a projector that tells it"
+        here[0] = False
+        await asyncio.sleep(0.3)
+        assert await notified("7-7"), "it did not take up its LISTEN again"
+    finally:
+        await other.close()
+        await wait.close()

@@ -1,8 +1,11 @@
 """Waiting, in an API process, until the projector has passed a position in the log.
 
-One LISTEN connection per process follows 'threadlog_projected'; each waiter is a future keyed
-by the position it needs, resolved when a notification reaches it. No polling on the hot path:
-a slow re-read of the checkpoint only covers a lost notification or a lost connection.
+One connection per process follows 'threadlog_projected'; each waiter is a future keyed by the
+position it needs, resolved when a notification reaches it. No polling on the hot path: a slow
+re-read of the checkpoint only covers a lost notification or a lost connection. While the active
+projector runs in this process, it tells the positions directly (advance) and the connection
+does not LISTEN: Postgres would signal its session at every batch's notification, to deliver
+what this process already knows.
 """
 
 import asyncio
@@ -10,6 +13,7 @@ import contextlib
 import heapq
 import itertools
 import logging
+from collections.abc import Callable
 
 from projections.log_reader import LogPosition, read_checkpoint
 from projections.projector import PROJECTED_CHANNEL
@@ -28,6 +32,9 @@ class ProjectionWait:
         self._order = itertools.count()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        # True while the active projector is in this process and calls advance() itself;
+        # set by whoever runs it there (service/app.py).
+        self.told_directly: Callable[[], bool] = lambda: False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._follow())
@@ -71,9 +78,17 @@ class ProjectionWait:
         while not self._closing:
             try:
                 conn = await connect(self.dsn)
+                listening = False
                 try:
-                    await conn.add_listener(PROJECTED_CHANNEL, self._on_notify)
                     while not self._closing:
+                        # LISTEN (again) before reading the checkpoint: nothing the projector
+                        # elsewhere commits after that read goes unheard.
+                        wanted = not self.told_directly()
+                        if wanted and not listening:
+                            await conn.add_listener(PROJECTED_CHANNEL, self._on_notify)
+                        elif listening and not wanted:
+                            await conn.remove_listener(PROJECTED_CHANNEL, self._on_notify)
+                        listening = wanted
                         self.advance(await read_checkpoint(conn, "projector"))
                         await asyncio.sleep(self.recheck)
                 finally:
