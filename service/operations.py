@@ -131,8 +131,8 @@ async def _append(
             notify=not wake_here,
             **options,
         )
-        if wake_here:
-            ctx.consumers.poke()
+        if wake_here and appended is not None:  # None: nothing was appended
+            ctx.consumers.poke(LogPosition(appended.transaction_id, appended.global_position))
         return appended, None
     except DuplicateEvents:
         first = await _first_attempt(ctx, caller, ids)

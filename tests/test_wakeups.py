@@ -273,14 +273,27 @@ async def test_projection_wait_listens_only_while_no_projector_here_tells_it(mak
         return await _until(lambda: wait.position == LogPosition.parse(position), 1.0)
 
     try:
-        assert await _until(lambda: wait._task is not None)
+        assert await _until(lambda: wait.listening)
         assert await notified("5-5"), "a notification did not reach the waiters"
         here[0] = True
-        await asyncio.sleep(0.3)  # a few rechecks: it drops its LISTEN
-        assert not await notified("6-6"), "it still listens beside a projector that tells it"
+        assert await _until(lambda: not wait.listening), "it still listens beside a projector"
+        assert not await notified("6-6"), "it heard a notification without listening"
         here[0] = False
-        await asyncio.sleep(0.3)
-        assert await notified("7-7"), "it did not take up its LISTEN again"
+        assert await _until(lambda: wait.listening), "it did not take up its LISTEN again"
+        assert await notified("7-7")
     finally:
         await other.close()
         await wait.close()
+
+
+def test_a_poke_for_an_append_the_consumer_has_already_read_does_not_wake_it():
+    consumer = LogConsumer("unused")
+    consumer._wake, consumer.read_to = asyncio.Event(), LogPosition(10, 5)
+    LocalConsumers((consumer,)).poke(LogPosition(10, 5))
+    consumer.poke(LogPosition(9, 7))
+    assert not consumer._wake.is_set(), "woken to read what it has read"
+    consumer.poke(LogPosition(11, 6))
+    assert consumer._wake.is_set()
+    consumer._wake.clear()
+    consumer.poke()
+    assert consumer._wake.is_set(), "a poke without a position must always wake it"

@@ -35,6 +35,8 @@ class ProjectionWait:
         # True while the active projector is in this process and calls advance() itself;
         # set by whoever runs it there (service/app.py).
         self.told_directly: Callable[[], bool] = lambda: False
+        # Whether its connection LISTENs for the projector's notifications now.
+        self.listening = False
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._follow())
@@ -78,20 +80,20 @@ class ProjectionWait:
         while not self._closing:
             try:
                 conn = await connect(self.dsn)
-                listening = False
                 try:
                     while not self._closing:
                         # LISTEN (again) before reading the checkpoint: nothing the projector
                         # elsewhere commits after that read goes unheard.
                         wanted = not self.told_directly()
-                        if wanted and not listening:
+                        if wanted and not self.listening:
                             await conn.add_listener(PROJECTED_CHANNEL, self._on_notify)
-                        elif listening and not wanted:
+                        elif self.listening and not wanted:
                             await conn.remove_listener(PROJECTED_CHANNEL, self._on_notify)
-                        listening = wanted
+                        self.listening = wanted
                         self.advance(await read_checkpoint(conn, "projector"))
                         await asyncio.sleep(self.recheck)
                 finally:
+                    self.listening = False
                     with contextlib.suppress(Exception):
                         await conn.close(timeout=2)
             except asyncio.CancelledError:
