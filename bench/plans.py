@@ -7,7 +7,8 @@ Read from the service's own SQL files, never copied, so a change there shows her
   runs, beside the plan Postgres would make for these values: a plan that scans the whole thread
   and sorts it makes a page cost O(thread size), whatever the index promises.
 - the log reader (sql/queries/read-log.sql) from a given position, as the projector runs it
-  during a rebuild: whether a batch is an ordered index range scan or a sort of the whole rest.
+  (the consumers' generic plan) during a rebuild: whether a batch is an ordered index range
+  scan or a sort of the whole rest.
 """
 
 import json
@@ -15,6 +16,7 @@ from typing import Any
 
 import asyncpg
 
+from projections.consumer import CONSUMER_SERVER_SETTINGS
 from service.store.database import API_SERVER_SETTINGS
 
 from .procs import REPO
@@ -88,9 +90,16 @@ async def list_plans(conn: asyncpg.Connection, thread_id: str, project: str) -> 
 
 
 async def read_log_plan(conn: asyncpg.Connection, after: tuple[int, int], limit: int = 1000):
-    """The log reader's plan for one batch after `after`, with the projector's batch size."""
-    sql = _sql("read-log")
-    explained = await conn.fetchval(
-        f"explain (analyze, format json) {sql}", str(after[0]), after[1], limit
-    )
-    return _describe(explained, "events")
+    """The log reader's plan for one batch after `after`, with the projector's batch size, as
+    a prepared statement with the consumers' settings (a generic plan), as they run it."""
+    name = "bench_read_log_plan"
+    args = ", ".join(_literal(v) for v in (str(after[0]), after[1], limit))
+    await conn.execute(f"prepare {name}(text, bigint, int) as {_sql('read-log')}")
+    try:
+        for setting, value in CONSUMER_SERVER_SETTINGS.items():
+            await conn.execute(f"set {setting} = '{value}'")
+        explained = await conn.fetchval(f"explain (analyze, format json) execute {name}({args})")
+    finally:
+        await conn.execute("reset all")
+        await conn.execute(f"deallocate {name}")
+    return _describe(explained, "events", str(after[0]))

@@ -186,7 +186,7 @@ def notes(bench: "Bench") -> str:
             p = bench.plans[key]
             out.append(f"  {key}: {plans.summary(p['api'])} | {plans.summary(p['custom'])}")
     if "read_log" in bench.plans:
-        batch = plans.summary(bench.plans["read_log"], kind=False)
+        batch = plans.summary(bench.plans["read_log"])
         out.append(f"log reader, first rebuild batch: {batch}")
     for key, sides in bench.runs.items():
         for name, r in sides.items():

@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 
+from projections.consumer import CONSUMER_SERVER_SETTINGS
 from service.app import apply_migrations
 from service.domain import events as ev
 from service.domain.requests import CreateMessage
@@ -57,13 +58,13 @@ def _literal(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-async def _generic_plan(conn, sql: str, *args) -> str:
-    """The plan of `sql` as a prepared statement run with the API's settings: EXPLAIN EXECUTE
-    shows the plan the statement itself would use (EXPLAIN of a query with values would plan
-    for those values)."""
+async def _generic_plan(conn, sql: str, *args, settings=API_SERVER_SETTINGS) -> str:
+    """The plan of `sql` as a prepared statement run with the API's settings (or others):
+    EXPLAIN EXECUTE shows the plan the statement itself would use (EXPLAIN of a query with
+    values would plan for those values)."""
     await conn.execute(f"prepare plan_probe as {sql}")
     try:
-        for name, value in API_SERVER_SETTINGS.items():
+        for name, value in settings.items():
             await conn.execute(f"set {name} = '{value}'")
         args_sql = ", ".join(_literal(a) for a in args)
         rows = await conn.fetch(f"explain execute plan_probe({args_sql})")
@@ -102,6 +103,24 @@ async def few_large_threads(make_database):
 
 async def test_log_reader_walks_the_commit_order_index(seeded):
     plan = await _plan(seeded, query("read-log"), "0", 0, 500)
+    assert "events_commit_order" in plan
+    assert "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("at", ["start", "end"])
+async def test_log_reader_walks_the_commit_order_index_with_the_consumers_generic_plan(seeded, at):
+    if at == "start":
+        after = ("0", 0)
+    else:
+        row = await seeded.fetchrow(
+            "select transaction_id::text as tx, global_position from events"
+            " order by transaction_id desc, global_position desc offset 5 limit 1"
+        )
+        after = (row["tx"], row["global_position"])
+    plan = await _generic_plan(
+        seeded, query("read-log"), *after, 1000, settings=CONSUMER_SERVER_SETTINGS
+    )
+    assert f"'{after[0]}'" not in plan, "not a generic plan"
     assert "events_commit_order" in plan
     assert "Sort" not in plan, plan
 
