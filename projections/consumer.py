@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 
 import asyncpg
 
@@ -78,6 +79,9 @@ class LogConsumer:
         self._handed: deque[tuple[LogPosition, list[LoggedEvent]]] = deque(maxlen=HANDED_MAX)
         # Whether its connection LISTENs for appends (not while its upstream wakes it).
         self.listening = False
+        # Called when it stops following the log (loses its lead, its connection, or stops):
+        # whoever it told positions directly must hear them from Postgres again.
+        self.on_unfollow: Callable[[], None] | None = None
 
     @property
     def following(self) -> bool:
@@ -207,12 +211,18 @@ class LogConsumer:
                 await self._follow(conn, wake, stop)
             finally:
                 self._wake = None
+                # What it read is no one's to rely on until it reads again: a poke for an
+                # append at or before it must wake the next run, and a consumer it fed must
+                # not count on it.
+                self.read_to = None
                 self._handed.clear()
                 stopping.cancel()
                 # Consumers it fed must hear of appends for themselves again: a poke makes
                 # each look at the log and take up its own LISTEN.
                 for other in self._fed:
                     other.poke()
+                if self.on_unfollow is not None:
+                    self.on_unfollow()
         finally:
             self.is_leader = False
             self.listening = False

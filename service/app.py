@@ -131,6 +131,7 @@ def create_app(
                 )
                 projector = local[0]
                 projection.told_directly = lambda: projector.following
+                projector.on_unfollow = projection.recheck_now
             app[CONTEXT] = Context(
                 pool,
                 projection,

@@ -226,17 +226,38 @@ async def test_a_fed_relay_does_not_listen_until_its_projector_stops_and_then_he
     projector = Projector(dsn, idle_poll=60)
     relay = Relay(dsn, redis_client, prefix=prefix, idle_poll=60)
     projector.feed(relay)
+    unfollowed: list[str] = []
+    projector.on_unfollow = lambda: unfollowed.append("projector")
+    local = LocalConsumers((projector, relay))
     stop_projector, stop_relay = asyncio.Event(), asyncio.Event()
     projecting = asyncio.create_task(projector.run(stop_projector))
     relaying = asyncio.create_task(relay.run(stop_relay))
     pool = await create_pool(dsn)
     try:
-        assert await _until(lambda: projector.listening and relay.following)
+        assert await _until(lambda: local.all_following)
+        assert await _until(lambda: relay.log_reads >= 1 and projector.log_reads >= 1)
+        relay_reads = relay.log_reads
+        # An append of this process: the projector reads it and hands it to the relay.
+        appended = await append(
+            pool,
+            "thread_fed",
+            PROJECT_A,
+            [ev.thread_created("thread_fed", 1, None, None)],
+            [uuid.uuid4()],
+            {},
+            create=True,
+            notify=False,
+        )
+        fed = LogPosition(appended.transaction_id, appended.global_position)
+        local.poke(fed)
+        assert await _until(lambda: relay.position >= fed)
+        assert relay.log_reads == relay_reads, "the relay read the log itself"
         assert await _until(lambda: not relay.listening), "a fed relay still listens"
         assert projector.listening, "the projector must hear other processes' appends"
 
         stop_projector.set()
         await projecting
+        assert unfollowed == ["projector"]
         assert await _until(lambda: relay.listening)
         # An append from another process notifies; only that can wake the relay now.
         appended = await append(
@@ -251,7 +272,7 @@ async def test_a_fed_relay_does_not_listen_until_its_projector_stops_and_then_he
         at = LogPosition(appended.transaction_id, appended.global_position)
         assert await _until(lambda: relay.position >= at)
         published = [eid for eid, _ in await redis_client.xrange(global_stream(prefix))]
-        assert published == [str(at)]
+        assert published == [str(fed), str(at)]
     finally:
         stop_projector.set()
         stop_relay.set()
@@ -263,7 +284,8 @@ async def test_projection_wait_listens_only_while_no_projector_here_tells_it(mak
     dsn = await make_database()
     await apply_migrations(dsn)
     here = [False]
-    wait = ProjectionWait(dsn, recheck=0.05)
+    # It would look again only after 60 s: only recheck_now() makes it look sooner.
+    wait = ProjectionWait(dsn, recheck=60)
     wait.told_directly = lambda: here[0]
     await wait.start()
     other = await connect(dsn)
@@ -276,9 +298,11 @@ async def test_projection_wait_listens_only_while_no_projector_here_tells_it(mak
         assert await _until(lambda: wait.listening)
         assert await notified("5-5"), "a notification did not reach the waiters"
         here[0] = True
+        wait.recheck_now()
         assert await _until(lambda: not wait.listening), "it still listens beside a projector"
         assert not await notified("6-6"), "it heard a notification without listening"
-        here[0] = False
+        here[0] = False  # the projector here stopped, and said so
+        wait.recheck_now()
         assert await _until(lambda: wait.listening), "it did not take up its LISTEN again"
         assert await notified("7-7")
     finally:

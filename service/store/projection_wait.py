@@ -37,6 +37,8 @@ class ProjectionWait:
         self.told_directly: Callable[[], bool] = lambda: False
         # Whether its connection LISTENs for the projector's notifications now.
         self.listening = False
+        # Set to recheck at once rather than at the next period (recheck_now()).
+        self._recheck_now = asyncio.Event()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._follow())
@@ -73,6 +75,11 @@ class ProjectionWait:
         if self._waiters and all(f.done() for _, _, f in self._waiters):
             self._waiters.clear()
 
+    def recheck_now(self) -> None:
+        """The projector here stopped telling positions: LISTEN again and read the checkpoint
+        now, not at the next period (a projector elsewhere may be taking over)."""
+        self._recheck_now.set()
+
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         self.advance(LogPosition.parse(payload))
 
@@ -91,7 +98,9 @@ class ProjectionWait:
                             await conn.remove_listener(PROJECTED_CHANNEL, self._on_notify)
                         self.listening = wanted
                         self.advance(await read_checkpoint(conn, "projector"))
-                        await asyncio.sleep(self.recheck)
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self._recheck_now.wait(), self.recheck)
+                        self._recheck_now.clear()
                 finally:
                     self.listening = False
                     with contextlib.suppress(Exception):
