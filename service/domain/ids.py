@@ -1,20 +1,21 @@
 """Object ids in OpenAI's shape: a type prefix and 24 random alphanumerics."""
 
+import base64
 import secrets
-import string
 
-_ALPHABET = string.ascii_letters + string.digits
+LENGTH = 24
 
 
-def _random_suffix(length: int = 24) -> str:
-    # One draw of random bytes, written in base 62: a choice per character cost 2% of a
-    # create's CPU. 64 bits more than the 143 the suffix holds leave no bias worth the name.
-    n = int.from_bytes(secrets.token_bytes(26))
-    chars = []
-    for _ in range(length):
-        n, digit = divmod(n, 62)
-        chars.append(_ALPHABET[digit])
-    return "".join(chars)
+def _random_suffix() -> str:
+    # Base64 of 24 random bytes is 32 characters, each uniform over 64 symbols; dropping the
+    # two that are not alphanumeric leaves characters uniform over the 62 (a rejection
+    # sampling done in C), of which the first 24 are kept: 143 bits, as one choice per
+    # character gave. Fewer than 24 survive about once in a million draws: draw again.
+    # 1.4 us an id, against 4.7 us writing one big random number in base 62 in Python.
+    while True:
+        text = base64.b64encode(secrets.token_bytes(24)).translate(None, b"+/")
+        if len(text) >= LENGTH:
+            return text[:LENGTH].decode()
 
 
 def new_thread_id() -> str:
