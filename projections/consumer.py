@@ -17,7 +17,7 @@ import asyncpg
 
 from service.domain.events import LoggedEvent
 from service.metrics import BATCHES, LOG_READS
-from service.store.database import connect
+from service.store.database import Listener, connect
 
 from .log_reader import LogPosition, read_after, read_checkpoint
 
@@ -77,11 +77,16 @@ class LogConsumer:
         # Segments of the log handed over by the upstream consumer: (after, events), each all
         # the events after `after` up to its last one, oldest first.
         self._handed: deque[tuple[LogPosition, list[LoggedEvent]]] = deque(maxlen=HANDED_MAX)
-        # Whether its connection LISTENs for appends (not while its upstream wakes it).
-        self.listening = False
+        # Its connection's LISTEN for appends, while it follows (not taken while its upstream
+        # wakes it).
+        self._listener: Listener | None = None
         # Called when it stops following the log (loses its lead, its connection, or stops):
         # whoever it told positions directly must hear them from Postgres again.
         self.on_unfollow: Callable[[], None] | None = None
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None and self._listener.on
 
     @property
     def following(self) -> bool:
@@ -203,6 +208,7 @@ class LogConsumer:
             self.is_leader = True
             log.info("%s: active", self.name)
             wake = asyncio.Event()
+            self._listener = Listener(conn, EVENTS_CHANNEL, self._on_notify)
             # Stopping wakes the loop too, so one wait covers both (two tasks a wait, before).
             stopping = asyncio.ensure_future(stop.wait())
             stopping.add_done_callback(lambda _: wake.set())
@@ -225,24 +231,17 @@ class LogConsumer:
                     self.on_unfollow()
         finally:
             self.is_leader = False
-            self.listening = False
+            self._listener = None
             await conn.close(timeout=5)
 
-    async def _listen(self, conn: asyncpg.Connection, on: bool) -> None:
-        """LISTENs for appends only while nothing in this process wakes it: Postgres signals
-        every listening session of the database at every notification, whatever its channel
-        (the projector's, at each batch, as well), and a fed consumer ignores them anyway.
-        Taking the LISTEN up again, it looks at the log once: appends notified while it was
-        not listening were heard by no one on its behalf."""
-        if on == self.listening:
-            return
-        if on:
-            await conn.add_listener(EVENTS_CHANNEL, self._on_notify)
-            assert self._wake is not None
+    async def _listen(self) -> None:
+        """LISTENs for appends only while nothing in this process wakes it: a fed consumer
+        would drop every notification (the projector's, at each batch, as well). Taking the
+        LISTEN up again, it looks at the log once: appends notified while it was not
+        listening were heard by no one on its behalf."""
+        assert self._listener is not None and self._wake is not None
+        if await self._listener.want(not self.woken_by_upstream):
             self._wake.set()
-        else:
-            await conn.remove_listener(EVENTS_CHANNEL, self._on_notify)
-        self.listening = on
 
     async def _follow(
         self, conn: asyncpg.Connection, wake: asyncio.Event, stop: asyncio.Event
@@ -273,7 +272,7 @@ class LogConsumer:
             # an empty round trip for every batch.
             if wake.is_set():
                 continue
-            await self._listen(conn, not self.woken_by_upstream)
+            await self._listen()
             if wake.is_set():
                 continue
             with contextlib.suppress(TimeoutError):

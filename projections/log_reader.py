@@ -1,12 +1,19 @@
 """The one reader of the log in commit order, shared by the projector, the relay and backfills."""
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import asyncpg
 
 from service.domain.events import LoggedEvent
 from service.store.database import Pool
 from service.store.sql import query
+
+
+class Positioned(Protocol):
+    """Anything that stands at a place in the log: an event, or an append's last event."""
+
+    transaction_id: int
+    global_position: int
 
 
 class LogPosition(NamedTuple):
@@ -16,8 +23,8 @@ class LogPosition(NamedTuple):
     global_position: int
 
     @classmethod
-    def of(cls, event: LoggedEvent) -> "LogPosition":
-        """Where an event stands in commit order."""
+    def of(cls, event: Positioned) -> "LogPosition":
+        """Where an event (or an append's last event) stands in commit order."""
         return cls(event.transaction_id, event.global_position)
 
     @classmethod

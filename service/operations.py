@@ -103,7 +103,7 @@ def _now() -> int:
 
 
 async def _projected(ctx: Context, appended: Appended, operation: str) -> bool:
-    target = LogPosition(appended.transaction_id, appended.global_position)
+    target = LogPosition.of(appended)
     if await ctx.projection.wait(target, ctx.read_your_writes_timeout):
         return True
     READ_YOUR_WRITES_TIMEOUTS.labels(operation).inc()
@@ -132,7 +132,7 @@ async def _append(
             **options,
         )
         if wake_here and appended is not None:  # None: nothing was appended
-            ctx.consumers.poke(LogPosition(appended.transaction_id, appended.global_position))
+            ctx.consumers.poke(LogPosition.of(appended))
         return appended, None
     except DuplicateEvents:
         first = await _first_attempt(ctx, caller, ids)

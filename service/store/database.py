@@ -1,6 +1,7 @@
 """Connection pools and connections, with JSON handled by orjson in both directions."""
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -85,3 +86,27 @@ async def connect(dsn: str, **options) -> asyncpg.Connection:
     conn = await asyncpg.connect(dsn, **options)
     await init_connection(conn)
     return conn
+
+
+class Listener:
+    """A LISTEN on one channel of a connection, taken up and dropped as it is wanted: Postgres
+    signals every listening session of the database at every notification, whatever its
+    channel, so a session that would only drop what it hears should not listen."""
+
+    def __init__(self, conn: asyncpg.Connection, channel: str, callback: Callable) -> None:
+        self.conn = conn
+        self.channel = channel
+        self.callback = callback
+        self.on = False
+
+    async def want(self, on: bool) -> bool:
+        """LISTENs or UNLISTENs where `on` differs from now; True when it has just begun to
+        listen (what was notified before went unheard: the caller reads what it missed)."""
+        if on == self.on:
+            return False
+        if on:
+            await self.conn.add_listener(self.channel, self.callback)
+        else:
+            await self.conn.remove_listener(self.channel, self.callback)
+        self.on = on
+        return on

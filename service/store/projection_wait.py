@@ -18,7 +18,7 @@ from collections.abc import Callable
 from projections.log_reader import LogPosition, read_checkpoint
 from projections.projector import PROJECTED_CHANNEL
 
-from .database import connect
+from .database import Listener, connect
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,14 @@ class ProjectionWait:
         # True while the active projector is in this process and calls advance() itself;
         # set by whoever runs it there (service/app.py).
         self.told_directly: Callable[[], bool] = lambda: False
-        # Whether its connection LISTENs for the projector's notifications now.
-        self.listening = False
+        # Its connection's LISTEN for the projector's notifications, while connected.
+        self._listener: Listener | None = None
         # Set to recheck at once rather than at the next period (recheck_now()).
         self._recheck_now = asyncio.Event()
+
+    @property
+    def listening(self) -> bool:
+        return self._listener is not None and self._listener.on
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._follow())
@@ -87,22 +91,18 @@ class ProjectionWait:
         while not self._closing:
             try:
                 conn = await connect(self.dsn)
+                self._listener = Listener(conn, PROJECTED_CHANNEL, self._on_notify)
                 try:
                     while not self._closing:
                         # LISTEN (again) before reading the checkpoint: nothing the projector
                         # elsewhere commits after that read goes unheard.
-                        wanted = not self.told_directly()
-                        if wanted and not self.listening:
-                            await conn.add_listener(PROJECTED_CHANNEL, self._on_notify)
-                        elif self.listening and not wanted:
-                            await conn.remove_listener(PROJECTED_CHANNEL, self._on_notify)
-                        self.listening = wanted
+                        await self._listener.want(not self.told_directly())
                         self.advance(await read_checkpoint(conn, "projector"))
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(self._recheck_now.wait(), self.recheck)
                         self._recheck_now.clear()
                 finally:
-                    self.listening = False
+                    self._listener = None
                     with contextlib.suppress(Exception):
                         await conn.close(timeout=2)
             except asyncio.CancelledError:
