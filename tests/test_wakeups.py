@@ -32,6 +32,33 @@ async def _until(condition, seconds: float = 5.0) -> bool:
     return condition()
 
 
+async def _new_thread(pool, thread: str, *, notify: bool = False) -> LogPosition:
+    """Appends a thread's creation; where it stands in the log. Without a notification unless
+    asked for, as an append beside the active consumers of its process sends none."""
+    appended = await append(
+        pool,
+        thread,
+        PROJECT_A,
+        [ev.thread_created(thread, 1, None, None)],
+        [uuid.uuid4()],
+        {},
+        create=True,
+        notify=notify,
+    )
+    return LogPosition.of(appended)
+
+
+async def _fed_relay(make_database, redis_client, prefix: str) -> tuple[str, Projector, Relay]:
+    """A projector feeding a relay, on a fresh database; neither looks at the log on its own
+    for 60 s, so only notifications, pokes and handed batches move them."""
+    dsn = await make_database()
+    await apply_migrations(dsn)
+    projector = Projector(dsn, idle_poll=60)
+    relay = Relay(dsn, redis_client, prefix=prefix, idle_poll=60)
+    projector.feed(relay)
+    return dsn, projector, relay
+
+
 async def test_a_poke_wakes_a_consumer_that_would_otherwise_sleep_and_it_tells_its_process(
     make_database,
 ):
@@ -45,25 +72,13 @@ async def test_a_poke_wakes_a_consumer_that_would_otherwise_sleep_and_it_tells_i
     pool = await create_pool(dsn)
     try:
         assert await _until(lambda: projector.following)
-        created = ev.thread_created("thread_poked", 1, None, None)
-        appended = await append(
-            pool,
-            "thread_poked",
-            PROJECT_A,
-            [created],
-            [uuid.uuid4()],
-            {},
-            create=True,
-            notify=False,
-        )
+        at = await _new_thread(pool, "thread_poked")
         await asyncio.sleep(0.3)
-        assert projector.position < (appended.transaction_id, appended.global_position)
+        assert projector.position < at
         projector.poke()
-        assert await _until(
-            lambda: projector.position >= (appended.transaction_id, appended.global_position)
-        )
+        assert await _until(lambda: projector.position >= at)
         # Waiters in its own process hear the position from it, not from Postgres.
-        assert told[-1] == (appended.transaction_id, appended.global_position)
+        assert told[-1] == at
     finally:
         stop.set()
         await task
@@ -110,13 +125,8 @@ async def test_only_a_process_without_active_consumers_notifies(
 async def test_a_relay_fed_by_the_projector_publishes_what_it_read_without_reading_the_log(
     make_database, redis_client, make_prefix
 ):
-    dsn = await make_database()
-    await apply_migrations(dsn)
     prefix = make_prefix()
-    # Neither looks at the log on its own for 60 s: only pokes and handed batches move them.
-    projector = Projector(dsn, idle_poll=60)
-    relay = Relay(dsn, redis_client, prefix=prefix, idle_poll=60)
-    projector.feed(relay)
+    dsn, projector, relay = await _fed_relay(make_database, redis_client, prefix)
     local = LocalConsumers((projector, relay))
     stop = asyncio.Event()
     tasks = [asyncio.create_task(c.run(stop)) for c in (projector, relay)]
@@ -129,18 +139,7 @@ async def test_a_relay_fed_by_the_projector_publishes_what_it_read_without_readi
         relay_reads, projector_reads = relay.log_reads, projector.log_reads
         positions = []
         for n in range(3):
-            thread = f"thread_fed_{n}"
-            appended = await append(
-                pool,
-                thread,
-                PROJECT_A,
-                [ev.thread_created(thread, 1, None, None)],
-                [uuid.uuid4()],
-                {},
-                create=True,
-                notify=False,
-            )
-            positions.append(LogPosition(appended.transaction_id, appended.global_position))
+            positions.append(await _new_thread(pool, f"thread_fed_{n}"))
             local.poke()
             assert await _until(lambda: relay.position >= positions[-1])
         published = [eid for eid, _ in await redis_client.xrange(global_stream(prefix))]
@@ -218,14 +217,8 @@ def test_a_fed_consumer_ahead_of_its_upstream_is_woken_directly():
 async def test_a_fed_relay_does_not_listen_until_its_projector_stops_and_then_hears_appends(
     make_database, redis_client, make_prefix
 ):
-    dsn = await make_database()
-    await apply_migrations(dsn)
     prefix = make_prefix()
-    # Neither looks at the log on its own for 60 s: only notifications, pokes and handed
-    # batches move them.
-    projector = Projector(dsn, idle_poll=60)
-    relay = Relay(dsn, redis_client, prefix=prefix, idle_poll=60)
-    projector.feed(relay)
+    dsn, projector, relay = await _fed_relay(make_database, redis_client, prefix)
     unfollowed: list[str] = []
     projector.on_unfollow = lambda: unfollowed.append("projector")
     local = LocalConsumers((projector, relay))
@@ -238,17 +231,7 @@ async def test_a_fed_relay_does_not_listen_until_its_projector_stops_and_then_he
         assert await _until(lambda: relay.log_reads >= 1 and projector.log_reads >= 1)
         relay_reads = relay.log_reads
         # An append of this process: the projector reads it and hands it to the relay.
-        appended = await append(
-            pool,
-            "thread_fed",
-            PROJECT_A,
-            [ev.thread_created("thread_fed", 1, None, None)],
-            [uuid.uuid4()],
-            {},
-            create=True,
-            notify=False,
-        )
-        fed = LogPosition(appended.transaction_id, appended.global_position)
+        fed = await _new_thread(pool, "thread_fed")
         local.poke(fed)
         assert await _until(lambda: relay.position >= fed)
         assert relay.log_reads == relay_reads, "the relay read the log itself"
@@ -260,16 +243,7 @@ async def test_a_fed_relay_does_not_listen_until_its_projector_stops_and_then_he
         assert unfollowed == ["projector"]
         assert await _until(lambda: relay.listening)
         # An append from another process notifies; only that can wake the relay now.
-        appended = await append(
-            pool,
-            "thread_heard",
-            PROJECT_A,
-            [ev.thread_created("thread_heard", 1, None, None)],
-            [uuid.uuid4()],
-            {},
-            create=True,
-        )
-        at = LogPosition(appended.transaction_id, appended.global_position)
+        at = await _new_thread(pool, "thread_heard", notify=True)
         assert await _until(lambda: relay.position >= at)
         published = [eid for eid, _ in await redis_client.xrange(global_stream(prefix))]
         assert published == [str(fed), str(at)]
