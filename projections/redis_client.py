@@ -1,4 +1,5 @@
-"""The relay's Redis client, whose commands are packed by hiredis, in C.
+"""Redis clients: one server, or a Redis Cluster (THREADLOG_REDIS_CLUSTER); and the relay's,
+whose commands are packed by hiredis, in C.
 
 redis-py's asyncio client packs every command in Python, argument by argument (its sync client
 packs with hiredis when it is installed, as it is here). The relay sends two XADDs of a dozen
@@ -8,6 +9,10 @@ command in Python, 2 us in hiredis, the same bytes.
 
 import hiredis
 import redis.asyncio as redis
+from redis.asyncio.cluster import RedisCluster
+
+# Either kind answers the same commands; only multi-key commands differ (see stream_reads).
+Client = redis.Redis | RedisCluster
 
 
 class _PackedByHiredis:
@@ -21,9 +26,30 @@ class _PackedByHiredis:
         return [hiredis.pack_command(args)]
 
 
-def relay_client(url: str) -> redis.Redis:
-    client = redis.from_url(url)
-    pool = client.connection_pool
-    base = pool.connection_class
-    pool.connection_class = type(base.__name__, (_PackedByHiredis, base), {})
+def _packed(base: type) -> type:
+    return type(base.__name__, (_PackedByHiredis, base), {})
+
+
+def connect_redis(url: str, *, cluster: bool = False) -> Client:
+    """A client for the server at `url`; with `cluster`, for the Redis Cluster that server is a
+    node of (the others are discovered from it)."""
+    return RedisCluster.from_url(url) if cluster else redis.from_url(url)
+
+
+def is_cluster(client: Client) -> bool:
+    return isinstance(client, RedisCluster)
+
+
+def relay_client(url: str, *, cluster: bool = False) -> Client:
+    client = connect_redis(url, cluster=cluster)
+    if isinstance(client, RedisCluster):
+        # A cluster client makes its nodes, and their connections, from these settings as it
+        # discovers them; the nodes it was given to start from already hold their own copy.
+        kwargs = client.nodes_manager.connection_kwargs
+        kwargs["connection_class"] = _packed(kwargs["connection_class"])
+        for node in client.nodes_manager.startup_nodes.values():
+            node.connection_class = _packed(node.connection_class)
+    else:
+        pool = client.connection_pool
+        pool.connection_class = _packed(pool.connection_class)
     return client

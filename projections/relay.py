@@ -13,9 +13,8 @@ import time
 import zlib
 
 import asyncpg
-import redis.asyncio as redis
+from redis.exceptions import ClusterError, ResponseError, SlotNotCoveredError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.domain.events import LoggedEvent
@@ -24,6 +23,7 @@ from service.metrics import PUBLISH_ERRORS
 from .consumer import LogConsumer
 from .envelope import as_text, envelope
 from .log_reader import LogPosition, read_checkpoint, write_checkpoint
+from .redis_client import Client, is_cluster
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +66,19 @@ def _already_published(result: object) -> bool:
 class Relay(LogConsumer):
     name = "relay"
     lock_key = 0x74686C02
-    transient_errors = (*LogConsumer.transient_errors, RedisConnectionError, RedisTimeoutError)
+    transient_errors = (
+        *LogConsumer.transient_errors,
+        RedisConnectionError,
+        RedisTimeoutError,
+        # A cluster failing over, or with a shard missing, for a while.
+        ClusterError,
+        SlotNotCoveredError,
+    )
 
     def __init__(
         self,
         dsn: str,
-        redis_client: redis.Redis,
+        redis_client: Client,
         *,
         prefix: str,
         maxlen: int | None = 1_000_000,
@@ -117,6 +124,11 @@ class Relay(LogConsumer):
                 maxlen=self.thread_maxlen,
                 approximate=True,
             )
+        if is_cluster(self.redis):
+            # A cluster pipeline sends each node its share at once, in no order across nodes:
+            # the thread entries must be in before the global ones go out.
+            await self._execute(pipe)
+            pipe = self.redis.pipeline(transaction=False)
         for event, fields in entries:
             pipe.xadd(
                 global_stream_of(self.prefix, event.thread_id, self.partitions),
@@ -125,6 +137,12 @@ class Relay(LogConsumer):
                 maxlen=self.maxlen,
                 approximate=True,
             )
+        await self._execute(pipe)
+        self._unsaved = LogPosition.of(events[-1])
+        if time.monotonic() - self._saved_at >= self.checkpoint_seconds:
+            await self._save(conn)
+
+    async def _execute(self, pipe) -> None:
         try:
             results = await pipe.execute(raise_on_error=False)
         except Exception:
@@ -136,9 +154,6 @@ class Relay(LogConsumer):
                     PUBLISH_ERRORS.inc()
                     raise result
                 self.skipped += 1
-        self._unsaved = LogPosition.of(events[-1])
-        if time.monotonic() - self._saved_at >= self.checkpoint_seconds:
-            await self._save(conn)
 
     async def idle(self, conn: asyncpg.Connection) -> None:
         if self._unsaved is not None:

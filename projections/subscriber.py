@@ -12,16 +12,20 @@ Two ways to read:
 
 Delivery is at least once towards the consumer: deduplicate by `event.event_id` (or by entry id)
 if processing is not idempotent.
+
+Both work on one Redis server or on a Redis Cluster (pass a `RedisCluster` client): there, the
+partitions of the global stream are read by one blocking read each, in flight together.
 """
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import redis.asyncio as redis
 from redis.exceptions import ResponseError
 
 from .envelope import StreamEvent, as_text
+from .redis_client import Client
 from .relay import global_streams, thread_stream
+from .stream_reads import ConcurrentReads, read_groups
 
 
 def stream_keys(prefix: str, thread_id: str | None, partitions: int = 1) -> list[str]:
@@ -34,7 +38,7 @@ def dead_letter_stream(prefix: str, group: str) -> str:
 
 
 class Subscriber:
-    def __init__(self, client: redis.Redis, prefix: str = "threadlog", partitions: int = 1) -> None:
+    def __init__(self, client: Client, prefix: str = "threadlog", partitions: int = 1) -> None:
         self.client = client
         self.prefix = prefix
         # THREADLOG_STREAM_PARTITIONS of the publisher: how many streams the global one is.
@@ -54,17 +58,26 @@ class Subscriber:
         `after` means the same place in each partition of the global stream. Across
         partitions, events of different threads may arrive out of commit order; each
         thread's events stay in order."""
+        keys = stream_keys(self.prefix, thread_id, self.partitions)
         positions = {}
-        for key in stream_keys(self.prefix, thread_id, self.partitions):
+        for key in keys:
             # Pin "now" to an id, so nothing published between two reads is skipped.
             positions[key] = await last_id(self.client, key) if after == "$" else after
-        while True:
-            reply = await self.client.xread(positions, count=count, block=block_ms)
-            for key, entries in reply or ():
-                for entry_id, fields in entries:
-                    event = StreamEvent.from_entry(entry_id, fields)
-                    positions[as_text(key)] = event.id
-                    yield event
+
+        async def read(group: list[str]) -> list:
+            since = {key: positions[key] for key in group}
+            return await self.client.xread(since, count=count, block=block_ms) or []
+
+        reads = ConcurrentReads(read, read_groups(self.client, keys))
+        try:
+            while True:
+                for key, entries in await reads.next():
+                    for entry_id, fields in entries:
+                        event = StreamEvent.from_entry(entry_id, fields)
+                        positions[as_text(key)] = event.id
+                        yield event
+        finally:
+            await reads.cancel()
 
     def group(
         self,
@@ -100,7 +113,7 @@ class Delivery:
 class GroupConsumer:
     def __init__(
         self,
-        client: redis.Redis,
+        client: Client,
         keys: list[str],
         dead_letter_key: str,
         group: str,
@@ -118,6 +131,9 @@ class GroupConsumer:
         self.start = start
         self.min_idle_ms = min_idle_ms
         self.max_deliveries = max_deliveries
+        self._count = 100
+        self._block_ms = 2000
+        self._reads = ConcurrentReads(self._read_new, read_groups(client, keys))
 
     async def ensure_group(self) -> None:
         for key in self.keys:
@@ -132,8 +148,23 @@ class GroupConsumer:
         reclaimed = [d for key in self.keys for d in await self._reclaim(key, count)]
         if reclaimed:
             return reclaimed
+        # On a cluster, a partition's read started by an earlier call may still be in flight
+        # with that call's count and block.
+        self._count, self._block_ms = count, block_ms
+        return await self._reads.next()
+
+    async def close(self) -> None:
+        """Stop reads in flight (on a cluster). What one of them had already been handed stays
+        pending for this consumer, and is reclaimed by the group once idle for min_idle_ms."""
+        await self._reads.cancel()
+
+    async def _read_new(self, keys: list[str]) -> list[Delivery]:
         reply = await self.client.xreadgroup(
-            self.group, self.consumer, dict.fromkeys(self.keys, ">"), count=count, block=block_ms
+            self.group,
+            self.consumer,
+            dict.fromkeys(keys, ">"),
+            count=self._count,
+            block=self._block_ms,
         )
         return [
             Delivery(StreamEvent.from_entry(entry_id, fields), 1, as_text(key))
@@ -148,9 +179,12 @@ class GroupConsumer:
 
     async def __aiter__(self) -> AsyncIterator[Delivery]:
         await self.ensure_group()
-        while True:
-            for delivery in await self.read():
-                yield delivery
+        try:
+            while True:
+                for delivery in await self.read():
+                    yield delivery
+        finally:
+            await self.close()
 
     async def _reclaim(self, key: str, count: int) -> list[Delivery]:
         _next, claimed, *_ = await self.client.xautoclaim(
@@ -174,7 +208,7 @@ class GroupConsumer:
         return out
 
 
-async def last_id(client: redis.Redis, key: str) -> str:
+async def last_id(client: Client, key: str) -> str:
     try:
         info = await client.xinfo_stream(key)
     except ResponseError:  # the stream does not exist yet: everything in it will be new

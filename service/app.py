@@ -6,13 +6,12 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 
-import redis.asyncio as redis
 from aiohttp import web
 
 from projections.consumer import LocalConsumers
 from projections.log_reader import LogPosition
 from projections.projector import Projector
-from projections.redis_client import relay_client
+from projections.redis_client import connect_redis, relay_client
 from projections.relay import Relay
 
 from .appkeys import (
@@ -57,7 +56,7 @@ async def running_workers(
     """Projector and relay as background tasks, stopped between batches on exit, the relay fed
     the projector's reads; `on_projected` hears each position the projector commits (this
     process's waiters)."""
-    client = relay_client(settings.redis_url)
+    client = relay_client(settings.redis_url, cluster=settings.redis_cluster)
     projector = Projector(settings.database_url, on_projected=on_projected)
     relay = Relay(
         settings.database_url,
@@ -112,7 +111,7 @@ def create_app(
         app[API_KEYS].lookup = functools.partial(api_keys.project_for_digest, pool)
         projection = ProjectionWait(settings.database_url)
         await projection.start()
-        client = redis.from_url(settings.redis_url)
+        client = connect_redis(settings.redis_url, cluster=settings.redis_cluster)
         app[REDIS] = client
         app[RATE_LIMITER] = RateLimiter(
             client,

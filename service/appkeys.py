@@ -2,8 +2,9 @@
 
 import asyncio
 
-import redis.asyncio as redis
 from aiohttp import web
+
+from projections.redis_client import Client
 
 from .auth import ApiKeys
 from .config import Settings
@@ -14,7 +15,7 @@ from .rate_limit import RateLimiter
 SETTINGS = web.AppKey("settings", Settings)
 API_KEYS = web.AppKey("api_keys", ApiKeys)
 CONTEXT = web.AppKey("context", Context)
-REDIS = web.AppKey("redis", redis.Redis)
+REDIS = web.AppKey("redis", Client)
 EVENT_HUB = web.AppKey("event_hub", EventHub)
 # Set when the server begins shutting down, so long-lived streams end between events.
 STOPPING = web.AppKey("stopping", asyncio.Event)

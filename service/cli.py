@@ -291,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
                     start=args.start,
                     as_json=args.json,
                     partitions=settings.stream_partitions,
+                    cluster=settings.redis_cluster,
                 )
             )
     elif args.command in ("rebuild", "verify"):

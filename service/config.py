@@ -24,6 +24,17 @@ def _int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}: expected true or false, got {value[:16]!r}")
+
+
 def _float(name: str, default: float) -> float:
     value = os.environ.get(name)
     return float(value) if value else default
@@ -44,6 +55,8 @@ class Settings:
     thread_stream_maxlen: int = 10_000
     # Split the global stream into this many streams, by thread (for Redis Cluster).
     stream_partitions: int = 1
+    # REDIS_URL names one node of a Redis Cluster; the client finds the others from it.
+    redis_cluster: bool = False
     sse_heartbeat_seconds: float = 15.0
     rate_limit_rpm: int = 0
     rate_limit_window_seconds: int = 60
@@ -70,6 +83,7 @@ class Settings:
             "stream_maxlen": _int("THREADLOG_STREAM_MAXLEN", 1_000_000),
             "thread_stream_maxlen": _int("THREADLOG_THREAD_STREAM_MAXLEN", 10_000),
             "stream_partitions": _int("THREADLOG_STREAM_PARTITIONS", 1),
+            "redis_cluster": _bool("THREADLOG_REDIS_CLUSTER", False),
             "sse_heartbeat_seconds": _float("THREADLOG_SSE_HEARTBEAT_SECONDS", 15.0),
             "rate_limit_rpm": _int("THREADLOG_RATE_LIMIT_RPM", 0),
             "rate_limit_window_seconds": _int("THREADLOG_RATE_LIMIT_WINDOW_SECONDS", 60),

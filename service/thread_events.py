@@ -7,11 +7,11 @@ of reach). Either way the events come in the thread's order, as StreamEvents.
 
 from collections.abc import AsyncIterator
 
-import redis.asyncio as redis
 from redis.exceptions import RedisError, ResponseError
 
 from projections.envelope import StreamEvent, as_text, envelope
 from projections.log_reader import LogPosition, read_after
+from projections.redis_client import Client
 from projections.relay import thread_stream
 
 from .store.database import Pool
@@ -20,7 +20,7 @@ BATCH = 500
 
 
 async def events_after(
-    pool: Pool, client: redis.Redis, prefix: str, thread_id: str, after: LogPosition
+    pool: Pool, client: Client, prefix: str, thread_id: str, after: LogPosition
 ) -> AsyncIterator[StreamEvent]:
     key = thread_stream(prefix, thread_id)
     try:
@@ -45,7 +45,7 @@ async def backfill(pool: Pool, thread_id: str, after: LogPosition) -> AsyncItera
         after = LogPosition.of(batch[-1])
 
 
-async def _redis_has_everything_after(client: redis.Redis, key: str, after: LogPosition) -> bool:
+async def _redis_has_everything_after(client: Client, key: str, after: LogPosition) -> bool:
     """Trimming only ever removes a stream's oldest entries: if an entry at or before `after`
     is still there, so is everything after it. Otherwise Redis cannot tell what it lost."""
     try:

@@ -177,3 +177,17 @@ def own_servers():
             yield servers, urls
         finally:
             servers.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url() -> str:
+    """A real three-node Redis Cluster of the run's own (started only if a test asks)."""
+    from .redis_cluster import LocalCluster
+
+    with tempfile.TemporaryDirectory(prefix="threadlog-cluster-") as tmp:
+        cluster = LocalCluster(Path(tmp))
+        url = cluster.start()
+        try:
+            yield url
+        finally:
+            cluster.stop()

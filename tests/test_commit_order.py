@@ -5,9 +5,12 @@ import dataclasses
 import uuid
 
 import httpx
+import pytest
+from redis.exceptions import ResponseError
 
 from projections.envelope import envelope
 from projections.log_reader import START, read_after, read_checkpoint
+from projections.redis_client import relay_client
 from projections.relay import Relay, global_stream, thread_stream
 from service.app import apply_migrations
 from service.domain.events import MESSAGE_CREATED
@@ -196,6 +199,42 @@ async def test_relay_republish_after_a_crash_makes_no_duplicate(
     ids = [eid for eid, _ in await redis_client.xrange(global_stream(prefix))]
     assert ids == [e.position for e in events + fresh]
     await conn.close()
+
+
+async def test_relay_on_a_cluster_has_the_thread_entries_in_before_the_global_ones(
+    make_database, redis_cluster_url
+):
+    """A cluster pipeline sends each shard its share at once, so the relay sends a batch's
+    thread entries and its global entries as two: a thread stream that refuses its entry
+    leaves the global stream without the batch, which is published whole once it can be."""
+    dsn = await make_database()
+    await apply_migrations(dsn)
+    await _seed_log(dsn, threads=2, messages=1)
+    conn = await connect(dsn)
+    events = await read_after(conn, START, 100)
+    # The cluster is the run's own; a fixed prefix makes the shards below the same every run.
+    prefix = "order"
+    client = relay_client(redis_cluster_url, cluster=True)
+    try:
+        broken = thread_stream(prefix, "thread_relay1")
+        global_key = global_stream(prefix)
+        await client.initialize()
+        assert client.get_node_from_key(broken) != client.get_node_from_key(global_key)
+        await client.set(broken, "not a stream")
+        relay = Relay(dsn, client, prefix=prefix)
+        with pytest.raises(ResponseError, match="WRONGTYPE"):
+            await relay.handle(conn, events)
+        assert await client.exists(global_key) == 0
+        assert await client.xlen(thread_stream(prefix, "thread_relay0")) == 2
+
+        await client.delete(broken)
+        await relay.handle(conn, events)
+        assert relay.skipped == 2  # thread_relay0's entries, already in
+        ids = [eid.decode() for eid, _ in await client.xrange(global_key)]
+        assert ids == [e.position for e in events]
+    finally:
+        await client.aclose()
+        await conn.close()
 
 
 def end_position(events):

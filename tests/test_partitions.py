@@ -1,13 +1,21 @@
-"""THREADLOG_STREAM_PARTITIONS: the global stream split by thread, for Redis Cluster."""
+"""THREADLOG_STREAM_PARTITIONS: the global stream split by thread, on one Redis server and on a
+real three-node Redis Cluster (THREADLOG_REDIS_CLUSTER), where the partitions live on different
+shards and no command may name two of them."""
 
 import asyncio
 import dataclasses
 import json
+import os
+import sys
 
 import httpx
+import pytest
+from redis.asyncio.cluster import RedisCluster
 
-from projections.relay import global_stream_of, global_streams
+from projections.redis_client import connect_redis
+from projections.relay import global_stream_of, global_streams, thread_stream
 from projections.subscriber import Subscriber
+from service.rate_limit import RateLimited, RateLimiter
 from service.store.database import connect
 
 from .conftest import KEY_A
@@ -16,12 +24,56 @@ AUTH = {"Authorization": f"Bearer {KEY_A}"}
 PARTITIONS = 3
 
 
+@pytest.fixture(params=["one server", "cluster"])
+async def backend(request, server_urls):
+    """(REDIS_URL, whether it is a cluster, a client of it that decodes answers)."""
+    cluster = request.param == "cluster"
+    url = request.getfixturevalue("redis_cluster_url") if cluster else server_urls[1]
+    if cluster:
+        client = await RedisCluster.from_url(url, decode_responses=True).initialize()
+    else:
+        client = request.getfixturevalue("redis_client")
+    yield url, cluster, client
+    if cluster:
+        await client.aclose()
+
+
+def _ordered(ids):
+    return sorted(ids, key=lambda i: tuple(map(int, i.split("-"))))
+
+
+async def _tail_json(url: str, cluster: bool, prefix: str, count: int) -> list[dict]:
+    """The first `count` lines `threadlog tail --json` prints, configured as a user would."""
+    env = {
+        **os.environ,
+        "REDIS_URL": url,
+        "THREADLOG_REDIS_CLUSTER": "1" if cluster else "0",
+        "THREADLOG_REDIS_PREFIX": prefix,
+        "THREADLOG_STREAM_PARTITIONS": str(PARTITIONS),
+    }
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "service", "tail", "--from", "0", "--json"),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        return [
+            json.loads(await asyncio.wait_for(process.stdout.readline(), 10)) for _ in range(count)
+        ]
+    finally:
+        process.terminate()
+        await process.wait()
+
+
 async def test_partitioned_global_stream(
-    settings, make_database, make_prefix, start_server, redis_client
+    settings, make_database, make_prefix, start_server, backend
 ):
+    redis_url, cluster, client = backend
     own = dataclasses.replace(
         settings,
         database_url=await make_database(),
+        redis_url=redis_url,
+        redis_cluster=cluster,
         redis_prefix=make_prefix(),
         stream_partitions=PARTITIONS,
     )
@@ -37,6 +89,8 @@ async def test_partitioned_global_stream(
                 assert response.status_code == 200
 
         await asyncio.gather(*(write(t) for t in threads))
+        ready = await http.get(url.removesuffix("/v1") + "/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"]["redis"] == "ok"
 
     db = await connect(own.database_url)
     log = [
@@ -49,9 +103,11 @@ async def test_partitioned_global_stream(
     await db.close()
     keys = global_streams(own.redis_prefix, PARTITIONS)
     assert len(keys) == PARTITIONS and len(set(keys)) == PARTITIONS
+    if cluster:  # the partitions really are on different shards
+        assert len({client.get_node_from_key(k).name for k in keys}) > 1
 
     async def published():
-        parts = {k: await redis_client.xrange(k) for k in keys}
+        parts = {k: await client.xrange(k) for k in keys}
         return parts if sum(len(v) for v in parts.values()) == len(log) else None
 
     for _ in range(200):
@@ -60,10 +116,7 @@ async def test_partitioned_global_stream(
             break
         await asyncio.sleep(0.05)
     assert parts, "not everything was published"
-    everything = sorted(
-        (eid for entries in parts.values() for eid, _ in entries),
-        key=lambda i: tuple(map(int, i.split("-"))),
-    )
+    everything = _ordered(eid for entries in parts.values() for eid, _ in entries)
     assert everything == log
     for key, entries in parts.items():
         ids = [tuple(map(int, eid.split("-"))) for eid, _ in entries]
@@ -71,10 +124,13 @@ async def test_partitioned_global_stream(
         for _, fields in entries:  # and each thread in exactly its partition
             assert global_stream_of(own.redis_prefix, fields["thread_id"], PARTITIONS) == key
     assert sum(1 for v in parts.values() if v) > 1  # the threads really spread out
+    for thread in threads:  # each thread's own stream: all of its events, in version order
+        entries = await client.xrange(thread_stream(own.redis_prefix, thread))
+        assert [int(f["version"]) for _, f in entries] == list(range(1, 7))
 
     # A follower of the whole global stream reads every partition: each event once, each
     # thread in version order.
-    subscriber = Subscriber(redis_client, own.redis_prefix, PARTITIONS)
+    subscriber = Subscriber(client, own.redis_prefix, PARTITIONS)
     seen = []
     async for event in subscriber.follow(after="0", block_ms=200):
         seen.append(event)
@@ -84,6 +140,10 @@ async def test_partitioned_global_stream(
     for thread in threads:
         assert [e.version for e in seen if e.thread_id == thread] == list(range(1, 7))
 
+    # So does `threadlog tail`, configured from the environment.
+    tailed = await _tail_json(redis_url, cluster, own.redis_prefix, len(log))
+    assert sorted(e["id"] for e in tailed) == sorted(log)
+
     # A consumer group spans the partitions too.
     members = subscriber.group("audit", "a", start="0")
     await members.ensure_group()
@@ -92,9 +152,17 @@ async def test_partitioned_global_stream(
         batch = await members.read(count=100, block_ms=200)
         delivered += batch
         await members.ack(*batch)
+    await members.close()
     assert sorted(d.event.id for d in delivered) == sorted(log)
+    for key in keys:
+        assert (await client.xpending(key, "audit"))["pending"] == 0
 
-    # Server-Sent Events follow a thread through the partitioned hub.
+    # Live: a follower from "now", blocked on every partition at once, sees events of
+    # threads in each partition as they are published; and Server-Sent Events follow a
+    # thread through the partitioned hub.
+    live = subscriber.follow(block_ms=500)
+    first = asyncio.ensure_future(anext(live))
+    await asyncio.sleep(0.3)  # the follower is blocked on its reads
     thread = threads[0]
     async with (
         httpx.AsyncClient(headers=AUTH) as http,
@@ -113,5 +181,41 @@ async def test_partitioned_global_stream(
                 if not line.startswith(":"):
                     name, _, value = line.partition(": ")
                     frame[name] = value
-    assert frame["event"] == "thread.message.created"
-    assert json.loads(frame["data"]) == posted.json()
+        assert frame["event"] == "thread.message.created"
+        assert json.loads(frame["data"]) == posted.json()
+        # One message to each of the other threads: every partition gets something.
+        for other in threads[1:]:
+            response = await http.post(
+                f"{url}/threads/{other}/messages", json={"role": "user", "content": "live"}
+            )
+            assert response.status_code == 200
+    async with asyncio.timeout(10):
+        followed = [await first] + [await anext(live) for _ in threads[1:]]
+    await live.aclose()
+    assert sorted(e.thread_id for e in followed) == sorted(threads)
+    assert all(e.event == "thread.message.created" for e in followed)
+
+
+async def test_cluster_client_from_settings(redis_cluster_url):
+    client = connect_redis(redis_cluster_url, cluster=True)
+    try:
+        assert isinstance(client, RedisCluster)
+        await client.set("{probe}:x", "1")
+        assert len(client.get_nodes()) == 3  # the others were found from one node
+    finally:
+        await client.aclose()
+
+
+async def test_rate_limit_counts_on_a_cluster(redis_cluster_url):
+    """The limiter fails open when Redis errs, so a cluster it could not count on would let the
+    third request through."""
+    client = connect_redis(redis_cluster_url, cluster=True)
+    limiter = RateLimiter(client, "limits", limit=2, window_seconds=3600)
+    try:
+        await limiter.check("project-a")
+        await limiter.check("project-a")
+        with pytest.raises(RateLimited):
+            await limiter.check("project-a")
+        await limiter.check("project-b")  # its own budget
+    finally:
+        await client.aclose()
