@@ -83,11 +83,18 @@ async def _next(queue: asyncio.Queue, stopping: asyncio.Event, seconds: float):
         return queue.get_nowait()
     getter = asyncio.ensure_future(queue.get())
     stopper = asyncio.ensure_future(stopping.wait())
-    done, _ = await asyncio.wait({getter, stopper}, timeout=seconds, return_when="FIRST_COMPLETED")
-    stopper.cancel()
+    try:
+        done, _ = await asyncio.wait(
+            {getter, stopper}, timeout=seconds, return_when="FIRST_COMPLETED"
+        )
+    finally:
+        # Also when the handler itself is cancelled (the client went away): neither waiter may
+        # outlive it.
+        stopper.cancel()
+        if not getter.done():
+            getter.cancel()
     if getter in done:
         return getter.result()
-    getter.cancel()
     return stopping if stopper in done else None
 
 
