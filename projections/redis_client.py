@@ -9,10 +9,16 @@ command in Python, 2 us in hiredis, the same bytes.
 
 import hiredis
 import redis.asyncio as redis
+from redis._parsers.commands import AsyncCommandsParser
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 
 # Either kind answers the same commands; only multi-key commands differ (see stream_reads).
 Client = redis.Redis | RedisCluster
+
+# What a Redis that is away, or a cluster that cannot be reached or lacks a shard, raises. A
+# cluster client's own errors ("cannot be connected", a slot nobody serves) are not RedisErrors.
+REDIS_ERRORS = (RedisError, RedisClusterException, OSError)
 
 
 class _PackedByHiredis:
@@ -30,10 +36,31 @@ def _packed(base: type) -> type:
     return type(base.__name__, (_PackedByHiredis, base), {})
 
 
-def connect_redis(url: str, *, cluster: bool = False) -> Client:
+class _StreamKeysParser(AsyncCommandsParser):
+    """Finds the keys of XREAD and XREADGROUP itself. The cluster client routes a command by its
+    keys, and for a command whose keys move (these two) it asks a node with COMMAND GETKEYS,
+    twice per read: two round trips added to every blocking read of the streams."""
+
+    async def get_keys(self, *args):
+        name = str(args[0]).upper()
+        if name not in ("XREAD", "XREADGROUP"):
+            return await super().get_keys(*args)
+        words = [a.decode() if isinstance(a, bytes) else str(a) for a in args]
+        i = 4 if name == "XREADGROUP" else 1  # past GROUP <group> <consumer>
+        while i < len(words) and words[i].upper() != "STREAMS":
+            i += 1 if words[i].upper() == "NOACK" else 2  # COUNT n, BLOCK ms
+        streams = args[i + 1 :]
+        return list(streams[: len(streams) // 2])
+
+
+def connect_redis(url: str, *, cluster: bool = False, **options) -> Client:
     """A client for the server at `url`; with `cluster`, for the Redis Cluster that server is a
     node of (the others are discovered from it)."""
-    return RedisCluster.from_url(url) if cluster else redis.from_url(url)
+    if not cluster:
+        return redis.from_url(url, **options)
+    client = RedisCluster.from_url(url, **options)
+    client.commands_parser = _StreamKeysParser()
+    return client
 
 
 def is_cluster(client: Client) -> bool:

@@ -13,7 +13,7 @@ import time
 import zlib
 
 import asyncpg
-from redis.exceptions import ClusterError, ResponseError, SlotNotCoveredError
+from redis.exceptions import ClusterError, RedisClusterException, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -70,9 +70,9 @@ class Relay(LogConsumer):
         *LogConsumer.transient_errors,
         RedisConnectionError,
         RedisTimeoutError,
-        # A cluster failing over, or with a shard missing, for a while.
+        # A cluster failing over, out of reach, or with a shard missing, for a while.
         ClusterError,
-        SlotNotCoveredError,
+        RedisClusterException,
     )
 
     def __init__(

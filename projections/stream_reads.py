@@ -3,10 +3,18 @@
 On one server a single XREAD (or XREADGROUP) names every stream. Redis Cluster refuses a
 command whose keys hash to different slots, and the global stream's partitions do so by design
 (each partition can live on its own shard). There, each slot's streams get their own blocking
-read, all of them in flight at once: whichever answers first is handed out, and the others stay
-in flight for the next call rather than being cancelled. Cancelling would cost the read's
-connection, and a cancelled XREADGROUP whose answer was already on the wire would leave its
-entries pending on a consumer that never saw them (until XAUTOCLAIM takes them back).
+read, all of them in flight at once.
+
+Two ways to wait on them, for two kinds of read:
+- `ConcurrentReads`, for XREAD (followers): whichever read answers first is handed out, and the
+  others stay in flight for the next call rather than being cancelled, which would cost each
+  its connection. An XREAD takes nothing from the server, so reading ahead of the caller is
+  harmless.
+- `first_answer`, for XREADGROUP: an answer moves entries to the consumer's pending list, so a
+  read left in flight after the caller stopped asking would take entries for nobody (and the
+  group would hand them to another member as idle). The first answer wins and the other reads
+  are cancelled; one that answered meanwhile is handed out too, and one cancelled with its
+  answer already on the wire leaves its entries pending, reclaimed as any crashed member's are.
 """
 
 import asyncio
@@ -50,18 +58,8 @@ class ConcurrentReads(Generic[T]):
             if i not in self._inflight:
                 self._inflight[i] = asyncio.create_task(self._read(group))
         await asyncio.wait(self._inflight.values(), return_when=asyncio.FIRST_COMPLETED)
-        answers: list[T] = []
-        error: BaseException | None = None
-        for i, task in list(self._inflight.items()):
-            if not task.done():
-                continue
-            del self._inflight[i]
-            if task.cancelled():
-                error = error or asyncio.CancelledError()
-            elif task.exception() is not None:
-                error = error or task.exception()
-            else:
-                answers.extend(task.result())
+        done = [i for i, task in self._inflight.items() if task.done()]
+        answers, error = _answers([self._inflight.pop(i) for i in done])
         if error is not None:
             self._ready = answers
             raise error
@@ -74,3 +72,32 @@ class ConcurrentReads(Generic[T]):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def first_answer(reads: list[Awaitable[list[T]]]) -> list[T]:
+    """Runs the reads together until one answers; the rest are cancelled (see the docstring)."""
+    tasks = [asyncio.ensure_future(read) for read in reads]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    answers, error = _answers(tasks)
+    if error is not None and not answers:
+        raise error
+    return answers
+
+
+def _answers(tasks: list[asyncio.Task[list[T]]]) -> tuple[list[T], BaseException | None]:
+    """What the finished reads returned, in order, and the first error among them."""
+    answers: list[T] = []
+    error: BaseException | None = None
+    for task in tasks:
+        if task.cancelled():
+            continue
+        if task.exception() is not None:
+            error = error or task.exception()
+        else:
+            answers.extend(task.result())
+    return answers, error

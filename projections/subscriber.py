@@ -25,7 +25,7 @@ from redis.exceptions import ResponseError
 from .envelope import StreamEvent, as_text
 from .redis_client import Client
 from .relay import global_streams, thread_stream
-from .stream_reads import ConcurrentReads, read_groups
+from .stream_reads import ConcurrentReads, first_answer, read_groups
 
 
 def stream_keys(prefix: str, thread_id: str | None, partitions: int = 1) -> list[str]:
@@ -57,7 +57,10 @@ class Subscriber:
         Entry ids are positions in the log's commit order, the same in every stream, so one
         `after` means the same place in each partition of the global stream. Across
         partitions, events of different threads may arrive out of commit order; each
-        thread's events stay in order."""
+        thread's events stay in order.
+
+        To leave the loop early, close the iterator (`contextlib.aclosing`): on a cluster its
+        reads of the other partitions are in flight, and end only with it."""
         keys = stream_keys(self.prefix, thread_id, self.partitions)
         positions = {}
         for key in keys:
@@ -131,9 +134,8 @@ class GroupConsumer:
         self.start = start
         self.min_idle_ms = min_idle_ms
         self.max_deliveries = max_deliveries
-        self._count = 100
-        self._block_ms = 2000
-        self._reads = ConcurrentReads(self._read_new, read_groups(client, keys))
+        # One XREADGROUP for all the streams; on a Redis Cluster, one per slot.
+        self._slots = read_groups(client, keys)
 
     async def ensure_group(self) -> None:
         for key in self.keys:
@@ -148,23 +150,21 @@ class GroupConsumer:
         reclaimed = [d for key in self.keys for d in await self._reclaim(key, count)]
         if reclaimed:
             return reclaimed
-        # On a cluster, a partition's read started by an earlier call may still be in flight
-        # with that call's count and block.
-        self._count, self._block_ms = count, block_ms
-        return await self._reads.next()
+        if len(self._slots) == 1:
+            return await self._read_new(self._slots[0], count, block_ms)
+        # On a cluster: what is waiting in any slot first, without blocking, up to `count`...
+        waiting: list[Delivery] = []
+        for slot_keys in self._slots:
+            if len(waiting) < count:
+                waiting += await self._read_new(slot_keys, count - len(waiting), None)
+        if waiting:
+            return waiting
+        # ...then block on every slot at once, until one has something.
+        return await first_answer([self._read_new(k, count, block_ms) for k in self._slots])
 
-    async def close(self) -> None:
-        """Stop reads in flight (on a cluster). What one of them had already been handed stays
-        pending for this consumer, and is reclaimed by the group once idle for min_idle_ms."""
-        await self._reads.cancel()
-
-    async def _read_new(self, keys: list[str]) -> list[Delivery]:
+    async def _read_new(self, keys: list[str], count: int, block_ms: int | None) -> list[Delivery]:
         reply = await self.client.xreadgroup(
-            self.group,
-            self.consumer,
-            dict.fromkeys(keys, ">"),
-            count=self._count,
-            block=self._block_ms,
+            self.group, self.consumer, dict.fromkeys(keys, ">"), count=count, block=block_ms
         )
         return [
             Delivery(StreamEvent.from_entry(entry_id, fields), 1, as_text(key))
@@ -179,12 +179,9 @@ class GroupConsumer:
 
     async def __aiter__(self) -> AsyncIterator[Delivery]:
         await self.ensure_group()
-        try:
-            while True:
-                for delivery in await self.read():
-                    yield delivery
-        finally:
-            await self.close()
+        while True:
+            for delivery in await self.read():
+                yield delivery
 
     async def _reclaim(self, key: str, count: int) -> list[Delivery]:
         _next, claimed, *_ = await self.client.xautoclaim(

@@ -17,10 +17,8 @@ import contextlib
 import logging
 from collections import defaultdict
 
-from redis.exceptions import RedisError
-
 from projections.envelope import StreamEvent, as_text
-from projections.redis_client import Client
+from projections.redis_client import REDIS_ERRORS, Client
 from projections.relay import global_streams
 from projections.stream_reads import ConcurrentReads, read_groups
 from projections.subscriber import last_id
@@ -71,7 +69,7 @@ class EventHub:
         self._subscribers[thread_id].add(queue)
         try:
             # Redis away: the reader takes its starting point once it is back.
-            with contextlib.suppress(RedisError, OSError):
+            with contextlib.suppress(*REDIS_ERRORS):
                 await self._start_point()
             self._wanted.set()
             yield queue
@@ -115,8 +113,13 @@ class EventHub:
             try:
                 await self._start_point()
                 reply = await self._reads.next()
-            except (RedisError, OSError) as exc:
+            except REDIS_ERRORS as exc:
                 log.warning("event hub: %r; retrying", exc)
+                await asyncio.sleep(1.0)
+                continue
+            except Exception:
+                # Whatever else goes wrong, the process's only reader must not end with it.
+                log.exception("event hub: read failed; retrying")
                 await asyncio.sleep(1.0)
                 continue
             for key, entries in reply:

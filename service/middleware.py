@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 from aiohttp import web
-from redis.exceptions import RedisError
+
+from projections.redis_client import REDIS_ERRORS
 
 from . import logs
 from .api_versions import shape_of
@@ -35,7 +36,7 @@ UNAVAILABLE = (
     # close, fails with this ("another operation is in progress"); the pool drops it and the
     # retry gets a fresh one.
     asyncpg.exceptions.InternalClientError,
-    RedisError,
+    *REDIS_ERRORS,
 )
 
 

@@ -9,9 +9,7 @@ losing rate limiting for a while is better than refusing every request.
 import logging
 import time
 
-from redis.exceptions import RedisError
-
-from projections.redis_client import Client
+from projections.redis_client import REDIS_ERRORS, Client
 
 from .domain.errors import ApiError
 
@@ -41,7 +39,7 @@ class RateLimiter:
                 pipe.incr(key)
                 pipe.expire(key, 2 * self.window_seconds)
                 count, _ = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             log.warning("rate limit not enforced, Redis unavailable: %r", exc)
             return
         if count > self.limit:

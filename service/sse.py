@@ -12,10 +12,10 @@ import asyncio
 
 import orjson
 from aiohttp import web
-from redis.exceptions import RedisError
 
 from projections.envelope import StreamEvent
 from projections.log_reader import LogPosition
+from projections.redis_client import REDIS_ERRORS
 from projections.relay import thread_stream
 from projections.subscriber import last_id
 
@@ -73,7 +73,7 @@ class _Stream:
 async def _published_until(client, prefix: str, thread_id: str) -> LogPosition | None:
     try:
         return LogPosition.parse(await last_id(client, thread_stream(prefix, thread_id)))
-    except (RedisError, OSError):
+    except REDIS_ERRORS:
         return None  # Redis is away: whatever the hub delivers next is new
 
 

@@ -1,5 +1,6 @@
 """`threadlog tail`: print events from the Redis streams as they arrive."""
 
+import contextlib
 import sys
 
 import orjson
@@ -50,8 +51,12 @@ async def tail(
                 print(_line(delivery.event, as_json), flush=True)
                 await members.ack(delivery)
         else:
-            async for event in subscriber.follow(thread_id=thread_id, after=start):
-                print(_line(event, as_json), flush=True)
+            # Closed on the way out, so its reads in flight end before the client does.
+            async with contextlib.aclosing(
+                subscriber.follow(thread_id=thread_id, after=start)
+            ) as events:
+                async for event in events:
+                    print(_line(event, as_json), flush=True)
     except BrokenPipeError:  # piped into head or similar
         sys.stderr.close()
     finally:

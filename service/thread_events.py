@@ -7,11 +7,11 @@ of reach). Either way the events come in the thread's order, as StreamEvents.
 
 from collections.abc import AsyncIterator
 
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from projections.envelope import StreamEvent, as_text, envelope
 from projections.log_reader import LogPosition, read_after
-from projections.redis_client import Client
+from projections.redis_client import REDIS_ERRORS, Client
 from projections.relay import thread_stream
 
 from .store.database import Pool
@@ -28,7 +28,7 @@ async def events_after(
             for entry_id, fields in await client.xrange(key, min=f"({after}", max="+"):
                 yield StreamEvent.from_entry(entry_id, fields)
             return
-    except RedisError:
+    except REDIS_ERRORS:
         pass
     async for event in backfill(pool, thread_id, after):
         yield event

@@ -3,10 +3,14 @@
 
 Built by hand (CLUSTER ADDSLOTSRANGE, CLUSTER MEET) rather than with `redis-cli --cluster
 create`, which the Python packages do not ship. Each node's cluster bus gets its own free port
-(`cluster-port`), since port + 10000 may be taken or out of range.
+(`cluster-port`), since port + 10000 may be taken or out of range. The nodes are told to die
+with the process that started them (Linux), so a test run killed outright leaves none behind.
 """
 
+import ctypes
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -23,6 +27,7 @@ class LocalCluster:
         self.workdir = workdir
         self.nodes = nodes
         self.ports: list[int] = []
+        self._buses: list[int] = []
         self._processes: list[subprocess.Popen[bytes]] = []
 
     @property
@@ -31,22 +36,32 @@ class LocalCluster:
 
     def start(self) -> str:
         ports = free_ports(2 * self.nodes)
-        self.ports, buses = ports[: self.nodes], ports[self.nodes :]
+        self.ports, self._buses = ports[: self.nodes], ports[self.nodes :]
         try:
-            for i, (port, bus) in enumerate(zip(self.ports, buses, strict=True)):
-                self._processes.append(self._spawn(i, port, bus))
-            clients = [self._connect(port) for port in self.ports]
+            clients = self._spawn_all()
             step = SLOTS // self.nodes
             for i, client in enumerate(clients):
                 last = SLOTS - 1 if i == self.nodes - 1 else (i + 1) * step - 1
                 client.execute_command("CLUSTER", "ADDSLOTSRANGE", i * step, last)
             for client in clients[1:]:
-                client.execute_command("CLUSTER", "MEET", "127.0.0.1", self.ports[0], buses[0])
+                client.execute_command(
+                    "CLUSTER", "MEET", "127.0.0.1", self.ports[0], self._buses[0]
+                )
             self._wait_until_formed(clients)
         except BaseException:
             self.stop()
             raise
         return self.url
+
+    def restart(self) -> None:
+        """Every node stopped and started again on its ports: the cluster comes back from the
+        nodes' config files, its data gone (nothing is kept on disk)."""
+        self.stop()
+        try:
+            self._wait_until_formed(self._spawn_all())
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         for process in self._processes:
@@ -58,6 +73,11 @@ class LocalCluster:
                 process.kill()
                 process.wait()
         self._processes = []
+
+    def _spawn_all(self) -> list[redis.Redis]:
+        for i, (port, bus) in enumerate(zip(self.ports, self._buses, strict=True)):
+            self._processes.append(self._spawn(i, port, bus))
+        return [self._connect(port) for port in self.ports]
 
     def _spawn(self, i: int, port: int, bus: int) -> subprocess.Popen[bytes]:
         # The log only: a node's stderr left to a pipe nobody reads could block it.
@@ -74,6 +94,7 @@ class LocalCluster:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent,
             )
 
     def _connect(self, port: int) -> redis.Redis:
@@ -98,3 +119,9 @@ class LocalCluster:
                 return
             time.sleep(0.05)
         raise RuntimeError(f"cluster did not form in {START_SECONDS}s; logs in {self.workdir}")
+
+
+def _die_with_parent() -> None:
+    if sys.platform == "linux":
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

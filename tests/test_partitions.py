@@ -3,6 +3,7 @@ real three-node Redis Cluster (THREADLOG_REDIS_CLUSTER), where the partitions li
 shards and no command may name two of them."""
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
@@ -12,13 +13,15 @@ import httpx
 import pytest
 from redis.asyncio.cluster import RedisCluster
 
-from projections.redis_client import connect_redis
+from projections.redis_client import REDIS_ERRORS, _StreamKeysParser, connect_redis
 from projections.relay import global_stream_of, global_streams, thread_stream
 from projections.subscriber import Subscriber
+from service.event_hub import EventHub
 from service.rate_limit import RateLimited, RateLimiter
 from service.store.database import connect
 
 from .conftest import KEY_A
+from .redis_cluster import LocalCluster
 
 AUTH = {"Authorization": f"Bearer {KEY_A}"}
 PARTITIONS = 3
@@ -132,10 +135,11 @@ async def test_partitioned_global_stream(
     # thread in version order.
     subscriber = Subscriber(client, own.redis_prefix, PARTITIONS)
     seen = []
-    async for event in subscriber.follow(after="0", block_ms=200):
-        seen.append(event)
-        if len(seen) == len(log):
-            break
+    async with contextlib.aclosing(subscriber.follow(after="0", block_ms=200)) as events:
+        async for event in events:
+            seen.append(event)
+            if len(seen) == len(log):
+                break
     assert sorted(e.id for e in seen) == sorted(log)
     for thread in threads:
         assert [e.version for e in seen if e.thread_id == thread] == list(range(1, 7))
@@ -152,7 +156,6 @@ async def test_partitioned_global_stream(
         batch = await members.read(count=100, block_ms=200)
         delivered += batch
         await members.ack(*batch)
-    await members.close()
     assert sorted(d.event.id for d in delivered) == sorted(log)
     for key in keys:
         assert (await client.xpending(key, "audit"))["pending"] == 0
@@ -219,3 +222,91 @@ async def test_rate_limit_counts_on_a_cluster(redis_cluster_url):
         await limiter.check("project-b")  # its own budget
     finally:
         await client.aclose()
+
+
+async def _getkeys_calls(client: RedisCluster) -> int:
+    """COMMAND GETKEYS calls so far, over every node."""
+    stats = await client.info("commandstats", target_nodes=RedisCluster.ALL_NODES)
+    return sum(
+        (node.get("cmdstat_command|getkeys") or {}).get("calls", 0) for node in stats.values()
+    )
+
+
+async def test_cluster_reads_ask_no_node_for_their_keys(redis_cluster_url, make_prefix):
+    """XREAD and XREADGROUP keys are found by the client: the cluster client would otherwise
+    send COMMAND GETKEYS, twice, ahead of every read of the streams."""
+    prefix = make_prefix()
+    client = connect_redis(redis_cluster_url, cluster=True)
+    try:
+        keys = global_streams(prefix, PARTITIONS)
+        for n, key in enumerate(keys):
+            await client.xadd(key, _entry(f"thread_{n}", f"{n + 1}-0"), id=f"{n + 1}-0")
+        before = await _getkeys_calls(client)
+        subscriber = Subscriber(client, prefix, PARTITIONS)
+        async with contextlib.aclosing(subscriber.follow(after="0", block_ms=100)) as events:
+            followed = [await anext(events) for _ in keys]
+        members = subscriber.group("keys", "k", start="0")
+        await members.ensure_group()
+        delivered = await members.read(block_ms=100)
+        assert len(followed) == len(delivered) == len(keys)
+        assert await _getkeys_calls(client) == before
+    finally:
+        await client.aclose()
+
+
+async def test_stream_read_keys_are_found_past_every_option():
+    parser = _StreamKeysParser()
+    assert await parser.get_keys("XREAD", "COUNT", 5, "BLOCK", 10, "STREAMS", "a", "b", 0, 0) == [
+        "a",
+        "b",
+    ]
+    # A group or consumer may be called "STREAMS" too.
+    assert await parser.get_keys(
+        "XREADGROUP", "GROUP", "STREAMS", "STREAMS", "COUNT", 1, "NOACK", "STREAMS", "k", ">"
+    ) == ["k"]
+
+
+def _entry(thread_id: str, position: str) -> dict[str, str]:
+    return {
+        "event_id": "7d3a3f0c-54a4-4d8e-9f59-1b5b2f8a9e10",
+        "type": "MessageCreated",
+        "event": "thread.message.created",
+        "thread_id": thread_id,
+        "version": "2",
+        "position": position,
+        "occurred_at": "2026-11-22T05:02:45.466696Z",
+        "project": "p",
+        "schema": "1",
+        "data": "{}",
+    }
+
+
+async def test_the_hub_and_the_limiter_ride_out_a_cluster_outage(tmp_path):
+    """Every node away at once: the cluster client's errors are not Redis errors, and the hub's
+    reader must neither end with them nor the limiter refuse requests for them."""
+    cluster = LocalCluster(tmp_path)
+    client = connect_redis(cluster.start(), cluster=True)
+    hub = EventHub(client, "outage", PARTITIONS)
+    limiter = RateLimiter(client, "outage", limit=1, window_seconds=3600)
+    await hub.start()
+    try:
+        async with hub.subscription("thread_a") as queue:
+            cluster.stop()
+            await asyncio.sleep(2.5)  # the reader fails, and goes on retrying
+            assert not hub._task.done()
+            await limiter.check("project-a")
+            await limiter.check("project-a")  # over the limit, but nothing can count it
+            cluster.restart()
+            key = global_stream_of("outage", "thread_a", PARTITIONS)
+            for _ in range(100):  # the client finds its way back
+                try:
+                    await client.xadd(key, _entry("thread_a", "5-1"), id="5-1")
+                    break
+                except REDIS_ERRORS:
+                    await asyncio.sleep(0.1)
+            event = await asyncio.wait_for(queue.get(), 10)
+        assert event.thread_id == "thread_a" and event.id == "5-1"
+    finally:
+        await hub.close()
+        await client.aclose()
+        cluster.stop()
