@@ -20,6 +20,11 @@ from service.devservers import free_ports, valkey_binary
 
 SLOTS = 16384
 START_SECONDS = 30
+ATTEMPTS = 3
+
+
+class NodeExited(RuntimeError):
+    pass
 
 
 class LocalCluster:
@@ -35,8 +40,21 @@ class LocalCluster:
         return f"redis://127.0.0.1:{self.ports[0]}/0"
 
     def start(self) -> str:
+        """Free ports are picked before the nodes bind them, so another process may take one in
+        between: a node that cannot bind, or a port answered by someone else, is a fresh try."""
+        for attempt in range(ATTEMPTS):
+            try:
+                return self._start_once()
+            except (NodeExited, redis.RedisError):
+                if attempt == ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> str:
         ports = free_ports(2 * self.nodes)
         self.ports, self._buses = ports[: self.nodes], ports[self.nodes :]
+        for config in self.workdir.glob("nodes*.conf"):
+            config.unlink()
         try:
             clients = self._spawn_all()
             step = SLOTS // self.nodes
@@ -77,7 +95,8 @@ class LocalCluster:
     def _spawn_all(self) -> list[redis.Redis]:
         for i, (port, bus) in enumerate(zip(self.ports, self._buses, strict=True)):
             self._processes.append(self._spawn(i, port, bus))
-        return [self._connect(port) for port in self.ports]
+        nodes = zip(self.ports, self._processes, strict=True)
+        return [self._connect(port, process) for port, process in nodes]
 
     def _spawn(self, i: int, port: int, bus: int) -> subprocess.Popen[bytes]:
         # The log only: a node's stderr left to a pipe nobody reads could block it.
@@ -97,10 +116,12 @@ class LocalCluster:
                 preexec_fn=_die_with_parent,
             )
 
-    def _connect(self, port: int) -> redis.Redis:
+    def _connect(self, port: int, process: subprocess.Popen[bytes]) -> redis.Redis:
         client = redis.Redis(port=port, socket_timeout=5)
         deadline = time.monotonic() + START_SECONDS
         while True:
+            if process.poll() is not None:
+                raise NodeExited(f"the node for port {port} exited; logs in {self.workdir}")
             try:
                 client.ping()
                 return client
