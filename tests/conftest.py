@@ -8,6 +8,7 @@ its own Redis key prefix (deleted at the end), so a developer's data is never to
 import asyncio
 import os
 import secrets
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -191,3 +192,36 @@ def redis_cluster_url() -> str:
             yield url
         finally:
             cluster.stop()
+
+
+def envelope_entry(thread_id: str, position: str) -> dict[str, str]:
+    """A stream entry in the relay's envelope (schema 1), for tests that publish by hand."""
+    return {
+        "event_id": "7d3a3f0c-54a4-4d8e-9f59-1b5b2f8a9e10",
+        "type": "MessageCreated",
+        "event": "thread.message.created",
+        "thread_id": thread_id,
+        "version": "2",
+        "position": position,
+        "occurred_at": "2026-11-22T05:02:45.466696Z",
+        "project": "p",
+        "schema": "1",
+        "data": "{}",
+    }
+
+
+async def tail_lines(env: dict[str, str], count: int, *args: str) -> list[str]:
+    """The first `count` lines `threadlog tail` prints, run as a user would, configured by
+    `env` on top of this process's environment."""
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "service", "tail", *args),
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    try:
+        return [
+            (await asyncio.wait_for(process.stdout.readline(), 10)).decode() for _ in range(count)
+        ]
+    finally:
+        process.terminate()
+        await process.wait()

@@ -6,13 +6,12 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import os
-import sys
 
 import httpx
 import pytest
 from redis.asyncio.cluster import RedisCluster
 
+from projections.log_reader import LogPosition
 from projections.redis_client import REDIS_ERRORS, _StreamKeysParser, connect_redis
 from projections.relay import global_stream_of, global_streams, thread_stream
 from projections.subscriber import Subscriber
@@ -20,7 +19,7 @@ from service.event_hub import EventHub
 from service.rate_limit import RateLimited, RateLimiter
 from service.store.database import connect
 
-from .conftest import KEY_A
+from .conftest import KEY_A, envelope_entry, tail_lines
 from .redis_cluster import LocalCluster
 
 AUTH = {"Authorization": f"Bearer {KEY_A}"}
@@ -41,31 +40,15 @@ async def backend(request, server_urls):
         await client.aclose()
 
 
-def _ordered(ids):
-    return sorted(ids, key=lambda i: tuple(map(int, i.split("-"))))
-
-
 async def _tail_json(url: str, cluster: bool, prefix: str, count: int) -> list[dict]:
     """The first `count` lines `threadlog tail --json` prints, configured as a user would."""
     env = {
-        **os.environ,
         "REDIS_URL": url,
         "THREADLOG_REDIS_CLUSTER": "1" if cluster else "0",
         "THREADLOG_REDIS_PREFIX": prefix,
         "THREADLOG_STREAM_PARTITIONS": str(PARTITIONS),
     }
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "service", "tail", "--from", "0", "--json"),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        return [
-            json.loads(await asyncio.wait_for(process.stdout.readline(), 10)) for _ in range(count)
-        ]
-    finally:
-        process.terminate()
-        await process.wait()
+    return [json.loads(line) for line in await tail_lines(env, count, "--from", "0", "--json")]
 
 
 async def test_partitioned_global_stream(
@@ -119,10 +102,11 @@ async def test_partitioned_global_stream(
             break
         await asyncio.sleep(0.05)
     assert parts, "not everything was published"
-    everything = _ordered(eid for entries in parts.values() for eid, _ in entries)
+    published = [eid for entries in parts.values() for eid, _ in entries]
+    everything = sorted(published, key=LogPosition.parse)
     assert everything == log
     for key, entries in parts.items():
-        ids = [tuple(map(int, eid.split("-"))) for eid, _ in entries]
+        ids = [LogPosition.parse(eid) for eid, _ in entries]
         assert ids == sorted(ids)  # each partition in commit order
         for _, fields in entries:  # and each thread in exactly its partition
             assert global_stream_of(own.redis_prefix, fields["thread_id"], PARTITIONS) == key
@@ -240,7 +224,7 @@ async def test_cluster_reads_ask_no_node_for_their_keys(redis_cluster_url, make_
     try:
         keys = global_streams(prefix, PARTITIONS)
         for n, key in enumerate(keys):
-            await client.xadd(key, _entry(f"thread_{n}", f"{n + 1}-0"), id=f"{n + 1}-0")
+            await client.xadd(key, envelope_entry(f"thread_{n}", f"{n + 1}-0"), id=f"{n + 1}-0")
         before = await _getkeys_calls(client)
         subscriber = Subscriber(client, prefix, PARTITIONS)
         async with contextlib.aclosing(subscriber.follow(after="0", block_ms=100)) as events:
@@ -266,21 +250,6 @@ async def test_stream_read_keys_are_found_past_every_option():
     ) == ["k"]
 
 
-def _entry(thread_id: str, position: str) -> dict[str, str]:
-    return {
-        "event_id": "7d3a3f0c-54a4-4d8e-9f59-1b5b2f8a9e10",
-        "type": "MessageCreated",
-        "event": "thread.message.created",
-        "thread_id": thread_id,
-        "version": "2",
-        "position": position,
-        "occurred_at": "2026-11-22T05:02:45.466696Z",
-        "project": "p",
-        "schema": "1",
-        "data": "{}",
-    }
-
-
 async def test_the_hub_and_the_limiter_ride_out_a_cluster_outage(tmp_path):
     """Every node away at once: the cluster client's errors are not Redis errors, and the hub's
     reader must neither end with them nor the limiter refuse requests for them."""
@@ -300,7 +269,7 @@ async def test_the_hub_and_the_limiter_ride_out_a_cluster_outage(tmp_path):
             key = global_stream_of("outage", "thread_a", PARTITIONS)
             for _ in range(100):  # the client finds its way back
                 try:
-                    await client.xadd(key, _entry("thread_a", "5-1"), id="5-1")
+                    await client.xadd(key, envelope_entry("thread_a", "5-1"), id="5-1")
                     break
                 except REDIS_ERRORS:
                     await asyncio.sleep(0.1)

@@ -15,7 +15,7 @@ from projections.envelope import StreamEvent
 from projections.relay import thread_stream
 from projections.subscriber import Subscriber, dead_letter_stream
 
-from .conftest import KEY_A
+from .conftest import KEY_A, envelope_entry, tail_lines
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SCHEMAS = DOCS / "schemas"
@@ -87,18 +87,7 @@ class SchemaOneConsumer(BaseModel):
 
 async def test_old_consumer_survives_new_fields_and_event_types(redis_client, make_prefix):
     key = f"{make_prefix()}:events"
-    base = {
-        "event_id": "7d3a3f0c-54a4-4d8e-9f59-1b5b2f8a9e10",
-        "type": "MessageCreated",
-        "event": "thread.message.created",
-        "thread_id": "thread_x",
-        "version": "2",
-        "position": "10-1",
-        "occurred_at": "2026-11-22T05:02:45.466696Z",
-        "project": "p",
-        "schema": "1",
-        "data": "{}",
-    }
+    base = envelope_entry("thread_x", "10-1")
     await redis_client.xadd(key, base, id="10-1")
     # Later: a new field on the envelope, and an event type this consumer has never heard of.
     await redis_client.xadd(
@@ -211,22 +200,8 @@ async def test_poison_event_goes_to_the_dead_letter_stream(base_url, settings, r
 
 
 async def _tail_lines(settings, count: int, *args: str) -> list[str]:
-    """The first `count` lines `threadlog tail` prints, run as a user would."""
-    env = {
-        **os.environ,
-        "REDIS_URL": settings.redis_url,
-        "THREADLOG_REDIS_PREFIX": settings.redis_prefix,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "service", "tail", *args, env=env, stdout=asyncio.subprocess.PIPE
-    )
-    try:
-        return [
-            (await asyncio.wait_for(process.stdout.readline(), 10)).decode() for _ in range(count)
-        ]
-    finally:
-        process.terminate()
-        await process.wait()
+    env = {"REDIS_URL": settings.redis_url, "THREADLOG_REDIS_PREFIX": settings.redis_prefix}
+    return await tail_lines(env, count, *args)
 
 
 async def test_tail_prints_json_lines(base_url, settings):
