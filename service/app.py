@@ -28,7 +28,7 @@ from .auth import ApiKeys
 from .config import Settings
 from .event_hub import EventHub
 from .handlers import setup_routes
-from .middleware import authenticate, errors, shed_load
+from .middleware import middleware
 from .operations import Context
 from .rate_limit import RateLimiter
 from .store import api_keys
@@ -81,9 +81,7 @@ async def running_workers(
 def create_app(
     settings: Settings, *, workers: bool = True, migrate_at_start: bool = True
 ) -> web.Application:
-    app = web.Application(
-        middlewares=[errors, shed_load, authenticate], client_max_size=settings.max_body_bytes
-    )
+    app = web.Application(middlewares=[middleware], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[API_KEYS] = ApiKeys(settings.api_keys)
     app[STOPPING] = asyncio.Event()

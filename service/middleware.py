@@ -1,5 +1,9 @@
 """Request ids, metrics, load shedding, authentication, rate limits, and OpenAI-shaped errors
-for everything that goes wrong."""
+for everything that goes wrong.
+
+One aiohttp middleware (`middleware`), which calls the steps in order as plain coroutines:
+each layer of aiohttp's middleware chain costs every request about 3 us (three no-op
+middlewares on a bare aiohttp app: 7-10 us a request), against 0.1 us for an awaited call."""
 
 import asyncio
 import logging
@@ -62,13 +66,15 @@ def _route(request: web.Request) -> str:
 
 
 @web.middleware
-async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Gives the request its id, shapes whatever goes wrong as OpenAI's error body, and counts
+    the request by route and status; within it, _shed_load and then _authenticate."""
     request_id = (request.headers.get("X-Request-Id") or secrets.token_hex(16))[:128]
     request[REQUEST_ID] = request_id
     token = logs.REQUEST_ID.set(request_id)
     started = time.perf_counter()
     try:
-        response = await handler(request)
+        response = await _shed_load(request, handler)
     except ApiError as exc:
         response = error_response(
             exc.status,
@@ -108,8 +114,7 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-@web.middleware
-async def shed_load(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _shed_load(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Refuses work past what the process can hold, and bounds how long a request may take,
     so overload shows as quick 503s rather than queues growing until memory runs out."""
     settings = request.app[SETTINGS]
@@ -117,11 +122,11 @@ async def shed_load(request: web.Request, handler: Handler) -> web.StreamRespons
     if state[0] >= settings.max_inflight:
         return _shed("inflight", "The server is overloaded. Please retry shortly.")
     if request.path.endswith("/events"):  # Server-Sent Events are meant to last
-        return await handler(request)
+        return await _authenticate(request, handler)
     state[0] += 1
     try:
         async with asyncio.timeout(settings.request_timeout_seconds):
-            return await handler(request)
+            return await _authenticate(request, handler)
     except TimeoutError:
         return _shed("timeout", "The request took too long. Please retry.")
     finally:
@@ -146,8 +151,7 @@ def _no_null_in_ids(ids: dict[str, str]) -> None:
 JSON_TYPES = frozenset({"application/json", "application/octet-stream"})
 
 
-@web.middleware
-async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def _authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Route, key, API shape and body type, checked in that order before any handler runs."""
     unmatched = request.match_info.http_exception
     if unmatched is not None:
