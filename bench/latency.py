@@ -10,6 +10,8 @@ kept too: the issue's targets are both at half the maximum create rate.
 """
 
 import asyncio
+import contextlib
+import functools
 import secrets
 import time
 from collections import Counter
@@ -22,6 +24,7 @@ from . import http
 from .disk import Flushes
 from .load import percentile
 from .seed import TEXT
+from .stream_tail import StreamTail
 
 
 @dataclass
@@ -48,9 +51,10 @@ class PacedResult:
         return self.ok - self.seen
 
 
-def _token(fields: dict[bytes, bytes]) -> str | None:
+def _token(fields: list[bytes]) -> str | None:
+    """The first word of the message's text in an entry's `data` (fields: name, value, ...)."""
     try:
-        message = orjson.loads(fields[b"data"])
+        message = orjson.loads(fields[fields.index(b"data") + 1])
         return message["content"][0]["text"]["value"].split(" ", 1)[0]
     except (KeyError, IndexError, TypeError, ValueError):
         return None
@@ -66,91 +70,95 @@ async def paced_creates(
     redis_url: str,
     stream: str,
     max_outstanding: int = 256,
+    answer_within: float = 10.0,
     grace: float = 5.0,
 ) -> PacedResult:
+    """Sends `rate` creates a second for `seconds`. No task, future or time-out per request: the
+    sending loop hands each prepared request to the pool with a callback, and a create
+    answered after `answer_within` seconds counts as a time-out, as one never answered does."""
+    loop = asyncio.get_running_loop()
     tag = "tok" + secrets.token_hex(4)
-    sent_at: dict[str, float] = {}
-    seen_at: dict[str, float] = {}
+    prefix = tag + "-"
+    total = int(rate * seconds)
+    sent_at: list[float | None] = [None] * total
+    seen_at: dict[int, float] = {}
     created: list[float] = []
     errors: Counter = Counter()
-    sending_done = asyncio.Event()
-    client = redis.from_url(redis_url)
+    outstanding = 0
+    all_answered = loop.create_future()
+    sending = True
+
+    def on_entry(_entry_id: bytes, fields: list[bytes], now: float) -> None:
+        token = _token(fields)
+        if token is not None and token.startswith(prefix):
+            i = int(token[len(prefix) :])
+            if i not in seen_at:
+                seen_at[i] = now
 
     # "$" is the stream's last id; resolved once here so no entry falls between two XREADs.
-    last = await client.xrevrange(stream, count=1)
-    start_id: bytes | str = last[0][0] if last else "0-0"
-
-    async def consume() -> None:
-        last_id = start_id
-        deadline = None
-        while True:
-            if sending_done.is_set():
-                if deadline is None:
-                    deadline = time.perf_counter() + grace
-                if len(seen_at) >= len(created) or time.perf_counter() > deadline:
-                    return
-            reply = await client.xread({stream: last_id}, count=1000, block=200)
-            now = time.perf_counter()
-            for _key, entries in reply or ():
-                for entry_id, fields in entries:
-                    last_id = entry_id
-                    token = _token(fields)
-                    if token is not None and token.startswith(tag) and token not in seen_at:
-                        seen_at[token] = now
-
-    consumer = asyncio.create_task(consume())
+    client = redis.from_url(redis_url)
+    try:
+        last = await client.xrevrange(stream, count=1)
+    finally:
+        await client.aclose()
+    tail = await StreamTail.open(redis_url, stream, last[0][0] if last else b"0-0", on_entry)
     pool = http.Pool(base_url, 64)
     request_headers = {"Content-Type": "application/json", **headers}
-    tasks: set[asyncio.Task] = set()
     skipped = 0
 
-    async def send(i: int) -> None:
-        token = f"{tag}-{i}"
-        body = orjson.dumps({"role": "user", "content": f"{token} {TEXT}"})
-        path = f"/v1/threads/{thread_ids[i % len(thread_ids)]}/messages"
-        raw = http.prepare(base_url, "POST", path, request_headers, body)
-        t0 = time.perf_counter()
-        sent_at[token] = t0
-        try:
-            async with asyncio.timeout(10):
-                status, _ = await pool.request(raw)
-        except (OSError, TimeoutError, http.HttpError) as exc:
-            errors["timeout" if isinstance(exc, TimeoutError) else type(exc).__name__] += 1
-            return
-        if 200 <= status < 300:
+    def answered(t0: float, result: http.Result) -> None:
+        nonlocal outstanding
+        outstanding -= 1
+        if isinstance(result, BaseException):
+            errors[type(result).__name__] += 1
+        elif time.perf_counter() - t0 > answer_within:
+            errors["timeout"] += 1
+        elif 200 <= result[0] < 300:
             created.append(time.perf_counter() - t0)
         else:
-            errors[f"HTTP {status}"] += 1
+            errors[f"HTTP {result[0]}"] += 1
+        if not sending and outstanding == 0 and not all_answered.done():
+            all_answered.set_result(None)
 
     try:
         started = time.perf_counter()
-        total = int(rate * seconds)
         for i in range(total):
             delay = started + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            if len(tasks) >= max_outstanding:
+            if outstanding >= max_outstanding:
                 skipped += 1
                 continue
-            task = asyncio.create_task(send(i))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        if tasks:
-            await asyncio.wait(tasks, timeout=30)
-        sending_done.set()
-        await asyncio.wait_for(consumer, grace + 5)
+            body = orjson.dumps({"role": "user", "content": f"{prefix}{i} {TEXT}"})
+            path = f"/v1/threads/{thread_ids[i % len(thread_ids)]}/messages"
+            raw = http.prepare(base_url, "POST", path, request_headers, body)
+            outstanding += 1
+            t0 = time.perf_counter()
+            sent_at[i] = t0
+            pool.submit(raw, functools.partial(answered, t0))
+        sending = False
+        if outstanding:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(all_answered), answer_within + 20)
+        if outstanding:
+            errors["timeout"] += outstanding  # never answered
+            outstanding = 0
+        deadline = time.perf_counter() + grace
+        while len(seen_at) < len(created) and time.perf_counter() < deadline:
+            if tail.stopped.done():
+                break
+            await asyncio.sleep(0.01)
     finally:
-        consumer.cancel()
-        for task in tasks:
-            task.cancel()
         pool.close()
-        await client.aclose()
+        await tail.stop()
+    if tail.error is not None:
+        raise RuntimeError(f"the subscriber's XREAD failed: {tail.error!r}")
 
-    delays = sorted(seen_at[t] - sent_at[t] for t in seen_at if t in sent_at)
+    delays = sorted(t - sent_at[i] for i, t in seen_at.items() if sent_at[i] is not None)
     created.sort()
     return PacedResult(
         rate=rate,
-        sent=len(sent_at),
+        sent=sum(1 for t in sent_at if t is not None),
         ok=len(created),
         create_p50_ms=percentile(created, 50) * 1000,
         create_p99_ms=percentile(created, 99) * 1000,
