@@ -52,7 +52,7 @@ class Pool:
 
     Connections never carry session state (no LISTEN, no session advisory lock, no SET, no
     open transaction: every query is one statement), so none is reset between queries; each is
-    opened on first need, with the session settings below, and kept. One that Postgres closed is
+    opened on first need, with the session settings above, and kept. One that Postgres closed is
     dropped when next met; one whose query failed other than by Postgres's answer (the
     connection broke, or the request was cancelled mid-query) is closed, never reused in an
     unknown state."""
