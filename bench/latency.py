@@ -109,12 +109,13 @@ async def paced_creates(
     def answered(t0: float, result: http.Result) -> None:
         nonlocal outstanding
         outstanding -= 1
+        elapsed = time.perf_counter() - t0
         if isinstance(result, BaseException):
             errors[type(result).__name__] += 1
-        elif time.perf_counter() - t0 > answer_within:
+        elif elapsed > answer_within:
             errors["timeout"] += 1
         elif 200 <= result[0] < 300:
-            created.append(time.perf_counter() - t0)
+            created.append(elapsed)
         else:
             errors[f"HTTP {result[0]}"] += 1
         if not sending and outstanding == 0 and not all_answered.done():

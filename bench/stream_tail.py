@@ -75,7 +75,7 @@ class StreamTail(asyncio.Protocol):
                 self._end(reply)
                 return
             if self._prelude:
-                self._prelude.pop(0)  # its OK
+                self._prelude.pop(0)  # AUTH's or SELECT's OK
                 continue
             for _key, entries in reply or ():
                 for entry_id, fields in entries:
