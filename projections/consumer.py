@@ -20,6 +20,7 @@ from service.metrics import BATCHES, LOG_READS
 from service.store.database import Listener, connect
 
 from .log_reader import LogPosition, read_after, read_checkpoint
+from .read_ahead import ReadAhead
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +84,17 @@ class LogConsumer:
         # Called when it stops following the log (loses its lead, its connection, or stops):
         # whoever it told positions directly must hear them from Postgres again.
         self.on_unfollow: Callable[[], None] | None = None
+        # Its reads of the next batch while it applies one, catching up on a backlog.
+        self._ahead: ReadAhead | None = None
 
     @property
     def listening(self) -> bool:
         return self._listener is not None and self._listener.on
+
+    @property
+    def reading_ahead(self) -> bool:
+        """The batch after the one it is applying is being (or has been) read."""
+        return self._ahead is not None and self._ahead.pending
 
     @property
     def following(self) -> bool:
@@ -243,48 +251,71 @@ class LogConsumer:
         if await self._listener.want(not self.woken_by_upstream):
             self._wake.set()
 
+    async def _next_batch(
+        self, conn: asyncpg.Connection, ahead: ReadAhead, reads
+    ) -> tuple[list[LoggedEvent], bool]:
+        """The events after the position, and whether it read them from the log itself: read
+        ahead (which continues from the position exactly), or handed over, or read now. What
+        it read itself is handed on to the consumers it feeds."""
+        events = await ahead.take(self.position)
+        if events is None:
+            handed = self._take_handed()
+            if handed is not None:
+                return handed, False
+            events = await read_after(conn, self.position, self.batch_size)
+        reads.inc()
+        self.log_reads += 1
+        if events:
+            for other in self._fed:
+                other._hand(self.position, events)
+        return events, True
+
     async def _follow(
         self, conn: asyncpg.Connection, wake: asyncio.Event, stop: asyncio.Event
     ) -> None:
         batches = BATCHES.labels(self.name)
         reads = LOG_READS.labels(self.name)
         self.position = self.read_to = await self.resume_position(conn)
-        while not stop.is_set():
-            wake.clear()
-            events = self._take_handed()
-            if events is None:
-                events = await read_after(conn, self.position, self.batch_size)
-                reads.inc()
-                self.log_reads += 1
+        ahead = self._ahead = ReadAhead(self.dsn, self.batch_size, CONSUMER_SERVER_SETTINGS)
+        try:
+            while not stop.is_set():
+                wake.clear()
+                events, read_here = await self._next_batch(conn, ahead, reads)
                 if events:
-                    for other in self._fed:
-                        other._hand(self.position, events)
-            if events:
-                end = LogPosition.of(events[-1])
-                self.read_to = max(self.read_to, end)
-                await self.handle(conn, events)
-                batches.inc()
-                self.position = end
-                if len(events) == self.batch_size:
-                    continue  # a backlog: read on at once
-            # A short batch read all there was: a commit since that read has notified (and
-            # set `wake`), so waiting costs nothing, where reading again at once would cost
-            # an empty round trip for every batch.
-            if wake.is_set():
-                continue
-            await self._listen()
-            if wake.is_set():
-                continue
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.idle_poll):
-                    await wake.wait()
-            if not wake.is_set():
-                await self.idle(conn)
-                # Idle for a while: someone else may have moved the checkpoint on (a rebuild
-                # swapping views in).
-                self.position = max(self.position, await read_checkpoint(conn, self.name))
-                self.read_to = max(self.read_to, self.position)
-        await self.idle(conn)
+                    end = LogPosition.of(events[-1])
+                    self.read_to = max(self.read_to, end)
+                    backlog = len(events) == self.batch_size
+                    if backlog and read_here:
+                        # The next batch is read while this one is applied (what is handed
+                        # over comes from the upstream's reads ahead).
+                        ahead.start(end)
+                    await self.handle(conn, events)
+                    batches.inc()
+                    self.position = end
+                    if backlog:
+                        continue  # read on at once (it is being read)
+                # A short batch read all there was: a commit since that read has notified
+                # (and set `wake`), so waiting costs nothing, where reading again at once
+                # would cost an empty round trip for every batch.
+                if wake.is_set():
+                    continue
+                await self._listen()
+                if wake.is_set():
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.idle_poll):
+                        await wake.wait()
+                if not wake.is_set():
+                    await ahead.close()
+                    await self.idle(conn)
+                    # Idle for a while: someone else may have moved the checkpoint on (a
+                    # rebuild swapping views in).
+                    self.position = max(self.position, await read_checkpoint(conn, self.name))
+                    self.read_to = max(self.read_to, self.position)
+            await self.idle(conn)
+        finally:
+            self._ahead = None
+            await ahead.close()
 
 
 class LocalConsumers:
