@@ -54,6 +54,12 @@ def global_stream_of(prefix: str, thread_id: str, partitions: int = 1) -> str:
     return f"{prefix}:events:{{{zlib.crc32(thread_id.encode()) % partitions}}}"
 
 
+def _xadd(key: str, fields: dict[str, bytes], entry_id: str, maxlen: int | None) -> tuple:
+    """An XADD with an explicit id, trimming the stream to about `maxlen` entries."""
+    trim = ("MAXLEN", "~", maxlen) if maxlen is not None else ()
+    return ("XADD", key, *trim, entry_id, *(part for item in fields.items() for part in item))
+
+
 def thread_stream(prefix: str, thread_id: str) -> str:
     # Braces make the thread id the Redis Cluster hash tag.
     return f"{prefix}:thread:{{{thread_id}}}"
@@ -99,6 +105,8 @@ class Relay(LogConsumer):
         # trail by a moment (the resume point is the stream's own last id where there is one).
         self._unsaved: LogPosition | None = None
         self._saved_at = 0.0
+        # One server: the connection its batches go out on while it is busy (_sent).
+        self._connection = None
 
     async def resume_position(self, conn: asyncpg.Connection) -> LogPosition:
         checkpoint = await read_checkpoint(conn, self.name)
@@ -115,39 +123,76 @@ class Relay(LogConsumer):
 
     async def handle(self, conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:
         entries = [(e, envelope(e)) for e in events]
-        pipe = self.redis.pipeline(transaction=False)
-        for event, fields in entries:
-            pipe.xadd(
-                thread_stream(self.prefix, event.thread_id),
+        thread_adds = [
+            _xadd(thread_stream(self.prefix, e.thread_id), fields, e.position, self.thread_maxlen)
+            for e, fields in entries
+        ]
+        global_adds = [
+            _xadd(
+                global_stream_of(self.prefix, e.thread_id, self.partitions),
                 fields,
-                id=event.position,
-                maxlen=self.thread_maxlen,
-                approximate=True,
+                e.position,
+                self.maxlen,
             )
+            for e, fields in entries
+        ]
         if is_cluster(self.redis):
             # A cluster pipeline sends each node its share at once, in no order across nodes:
             # the thread entries must be in before the global ones go out.
-            await self._execute(pipe)
-            pipe = self.redis.pipeline(transaction=False)
-        for event, fields in entries:
-            pipe.xadd(
-                global_stream_of(self.prefix, event.thread_id, self.partitions),
-                fields,
-                id=event.position,
-                maxlen=self.maxlen,
-                approximate=True,
-            )
-        await self._execute(pipe)
+            await self._pipelined(thread_adds)
+            await self._pipelined(global_adds)
+        else:
+            # One server answers a connection's commands in the order they came.
+            await self._sent(thread_adds + global_adds)
         self._unsaved = LogPosition.of(events[-1])
         if time.monotonic() - self._saved_at >= self.checkpoint_seconds:
             await self._save(conn)
 
-    async def _execute(self, pipe) -> None:
+    async def _pipelined(self, commands: list[tuple]) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        for command in commands:
+            pipe.execute_command(*command)
         try:
             results = await pipe.execute(raise_on_error=False)
         except Exception:
             PUBLISH_ERRORS.inc()
             raise
+        self._check(results)
+
+    async def _sent(self, commands: list[tuple]) -> None:
+        """What a pipeline does, on a connection the relay keeps while it is busy: the batch's
+        commands written at once, their replies read in order. redis-py's pipeline took a pool
+        connection and built its command stack and reply callbacks anew for every batch, half
+        the relay's CPU at the one or two events a batch of a steady trickle of creates."""
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = await self.redis.connection_pool.get_connection()
+        results: list[object] = []
+        try:
+            await connection.send_packed_command(
+                connection.pack_commands(commands), check_health=False
+            )
+            for _ in commands:
+                try:
+                    results.append(await connection.read_response(disable_decoding=True))
+                except ResponseError as exc:  # that command's reply; the rest follow
+                    results.append(exc)
+        except BaseException:
+            # Replies may be left unread on it: never reuse it.
+            PUBLISH_ERRORS.inc()
+            await self._let_go(connection, disconnect=True)
+            raise
+        self._check(results)
+
+    async def _let_go(self, connection, *, disconnect: bool = False) -> None:
+        self._connection = None
+        try:
+            if disconnect:
+                await connection.disconnect()
+        finally:
+            await self.redis.connection_pool.release(connection)
+
+    def _check(self, results: list[object]) -> None:
         for result in results:
             if isinstance(result, Exception):
                 if not _already_published(result):
@@ -158,6 +203,8 @@ class Relay(LogConsumer):
     async def idle(self, conn: asyncpg.Connection) -> None:
         if self._unsaved is not None:
             await self._save(conn)
+        if self._connection is not None:
+            await self._let_go(self._connection)
 
     async def _save(self, conn: asyncpg.Connection) -> None:
         assert self._unsaved is not None

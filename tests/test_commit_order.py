@@ -6,6 +6,7 @@ import uuid
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from redis.exceptions import ResponseError
 
 from projections.envelope import envelope
@@ -199,6 +200,47 @@ async def test_relay_republish_after_a_crash_makes_no_duplicate(
     ids = [eid for eid, _ in await redis_client.xrange(global_stream(prefix))]
     assert ids == [e.position for e in events + fresh]
     await conn.close()
+
+
+async def test_the_relay_publishes_on_after_redis_drops_its_connection(
+    make_database, make_prefix, server_urls
+):
+    """The relay keeps one connection while busy; Redis closing it (a restart, a failover, an
+    operator's CLIENT KILL) costs a retry, never an entry lost or doubled."""
+    dsn, prefix = await make_database(), make_prefix()
+    await apply_migrations(dsn)
+    await _seed_log(dsn, threads=2, messages=3)
+    conn = await connect(dsn)
+    client = relay_client(server_urls[1])
+    # It would only let go of its connection when idle for a minute.
+    relay = Relay(dsn, client, prefix=prefix, idle_poll=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        first = await read_after(conn, START, 100)
+        await _wait_for(lambda: asyncio.sleep(0, relay.position == end_position(first)), seconds=10)
+        # Its connection, quiet between batches, says which it is; another client kills it.
+        own = relay._connection
+        assert own is not None
+        await own.send_command("CLIENT", "ID")
+        assert await client.execute_command("CLIENT", "KILL", "ID", await own.read_response())
+        failed_before = REGISTRY.get_sample_value("threadlog_relay_publish_errors_total")
+        await _seed_log_more(dsn)
+        relay.poke()
+        everything = await read_after(conn, START, 100)
+        await _wait_for(
+            lambda: asyncio.sleep(0, relay.position == end_position(everything)), seconds=10
+        )
+        # The next batch met the closed connection, and went out again on a new one.
+        assert REGISTRY.get_sample_value("threadlog_relay_publish_errors_total") > failed_before
+        ids = [eid.decode() for eid, _ in await client.xrange(global_stream(prefix))]
+        assert ids == [e.position for e in everything]
+        assert await _lengths(client, prefix, 2) == [9, 5, 4]
+    finally:
+        stop.set()
+        await task
+        await client.aclose()
+        await conn.close()
 
 
 async def test_relay_on_a_cluster_has_the_thread_entries_in_before_the_global_ones(
