@@ -177,9 +177,10 @@ class Relay(LogConsumer):
                     results.append(await connection.read_response(disable_decoding=True))
                 except ResponseError as exc:  # that command's reply; the rest follow
                     results.append(exc)
-        except BaseException:
-            # Replies may be left unread on it: never reuse it.
-            PUBLISH_ERRORS.inc()
+        except BaseException as exc:
+            # Replies may be left unread on it (a cancel included): never reuse it.
+            if isinstance(exc, Exception):
+                PUBLISH_ERRORS.inc()
             await self._let_go(connection, disconnect=True)
             raise
         self._check(results)

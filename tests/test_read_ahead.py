@@ -10,6 +10,8 @@ from projections.consumer import LogConsumer
 from projections.log_reader import START, LogPosition
 from service.app import apply_migrations
 
+from .test_wakeups import _until
+
 # Events in the backlog, in transactions of this many (commit order across transactions).
 BACKLOG, PER_TRANSACTION, BATCH = 430, 90, 50
 
@@ -68,14 +70,6 @@ async def _sessions(dsn: str) -> int:
         await conn.close()
 
 
-async def _until(condition, seconds: float = 10.0) -> bool:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return True
-        await asyncio.sleep(0.02)
-    return condition()
-
-
 async def test_a_backlog_is_applied_once_in_order_with_the_next_batch_read_meanwhile(
     make_database,
 ):
@@ -86,7 +80,7 @@ async def test_a_backlog_is_applied_once_in_order_with_the_next_batch_read_meanw
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     try:
-        assert await _until(lambda: len(consumer.seen) >= len(log))
+        assert await _until(lambda: len(consumer.seen) >= len(log), 10)
         assert consumer.seen == log
         full_batches = len(log) // BATCH
         # Each full batch had the next one read beside it; the short last one did not.
