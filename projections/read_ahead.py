@@ -34,10 +34,6 @@ class ReadAhead:
         self._after: LogPosition | None = None
 
     @property
-    def connected(self) -> bool:
-        return self._conn is not None
-
-    @property
     def pending(self) -> bool:
         """A read was started and not yet taken."""
         return self._read is not None
