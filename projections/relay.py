@@ -181,12 +181,14 @@ class Relay(LogConsumer):
             # Replies may be left unread on it (a cancel included): never reuse it.
             if isinstance(exc, Exception):
                 PUBLISH_ERRORS.inc()
-            await self._let_go(connection, disconnect=True)
+            await self._let_go(disconnect=True)
             raise
         self._check(results)
 
-    async def _let_go(self, connection, *, disconnect: bool = False) -> None:
-        self._connection = None
+    async def _let_go(self, *, disconnect: bool = False) -> None:
+        """Gives the kept connection back to the client's pool (closed first, when its state
+        is unknown)."""
+        connection, self._connection = self._connection, None
         try:
             if disconnect:
                 await connection.disconnect()
@@ -205,7 +207,7 @@ class Relay(LogConsumer):
         if self._unsaved is not None:
             await self._save(conn)
         if self._connection is not None:
-            await self._let_go(self._connection)
+            await self._let_go()
 
     async def _save(self, conn: asyncpg.Connection) -> None:
         assert self._unsaved is not None

@@ -21,6 +21,7 @@ from service.store.event_store import append
 from service.store.sql import query
 
 from .conftest import KEY_A, PROJECT_A
+from .test_wakeups import _until
 
 
 async def _wait_for(predicate, seconds: float = 10.0):
@@ -218,7 +219,7 @@ async def test_the_relay_publishes_on_after_redis_drops_its_connection(
     task = asyncio.create_task(relay.run(stop))
     try:
         first = await read_after(conn, START, 100)
-        await _wait_for(lambda: asyncio.sleep(0, relay.position == end_position(first)), seconds=10)
+        assert await _until(lambda: relay.position == end_position(first), 10)
         # Its connection, quiet between batches, says which it is; another client kills it.
         own = relay._connection
         assert own is not None
@@ -228,9 +229,7 @@ async def test_the_relay_publishes_on_after_redis_drops_its_connection(
         await _seed_log_more(dsn)
         relay.poke()
         everything = await read_after(conn, START, 100)
-        await _wait_for(
-            lambda: asyncio.sleep(0, relay.position == end_position(everything)), seconds=10
-        )
+        assert await _until(lambda: relay.position == end_position(everything), 10)
         # The next batch met the closed connection, and went out again on a new one.
         assert REGISTRY.get_sample_value("threadlog_relay_publish_errors_total") > failed_before
         ids = [eid.decode() for eid, _ in await client.xrange(global_stream(prefix))]

@@ -10,6 +10,7 @@ from projections.consumer import LogConsumer
 from projections.log_reader import START, LogPosition
 from service.app import apply_migrations
 
+from .test_commit_order import _wait_for
 from .test_wakeups import _until
 
 # Events in the backlog, in transactions of this many (commit order across transactions).
@@ -58,14 +59,16 @@ async def _backlog(dsn: str) -> list[LogPosition]:
         await conn.close()
 
 
-async def _sessions(dsn: str) -> int:
-    """Sessions on the database besides the one asking."""
+async def _sessions_are(dsn: str, expected: int) -> bool:
+    """Whether the database has `expected` sessions besides the one asking (a closed session
+    leaves the server's view a moment after the client lets go of it: polled)."""
     conn = await asyncpg.connect(dsn)
     try:
-        return await conn.fetchval(
+        count = await conn.fetchval(
             "select count(*) from pg_stat_activity "
             "where datname = current_database() and pid <> pg_backend_pid()"
         )
+        return count == expected
     finally:
         await conn.close()
 
@@ -87,7 +90,7 @@ async def test_a_backlog_is_applied_once_in_order_with_the_next_batch_read_meanw
         assert consumer.read_ahead_while_applying[:full_batches] == [True] * full_batches
         assert consumer.read_ahead_while_applying[full_batches:] == [False]
         # Once idle, its own connection is all it holds.
-        assert await _until_async(lambda: _sessions(dsn), 1)
+        await _wait_for(lambda: _sessions_are(dsn, 1), seconds=5)
         assert consumer.seen == log
     finally:
         stop.set()
@@ -106,14 +109,4 @@ async def test_stopping_in_the_middle_of_a_backlog_leaves_no_connection_behind(m
     await asyncio.wait_for(task, 10)
     assert 0 < len(consumer.seen) < len(log)
     assert consumer.seen == log[: len(consumer.seen)]
-    assert await _until_async(lambda: _sessions(dsn), 0)
-
-
-async def _until_async(measure, expected, seconds: float = 5.0) -> bool:
-    """Until an awaited measure reads `expected` (a closed session leaves the server's view
-    a moment after the client lets go of it)."""
-    for _ in range(int(seconds / 0.05)):
-        if await measure() == expected:
-            return True
-        await asyncio.sleep(0.05)
-    return False
+    await _wait_for(lambda: _sessions_are(dsn, 0), seconds=5)
