@@ -164,7 +164,7 @@ def create_app(database_url: str, redis_url: str, stream: str) -> web.Applicatio
             await conn.close()
         # The same pool size as threadlog's default (THREADLOG_DB_POOL_MIN/_MAX).
         app[POOL] = await asyncpg.create_pool(
-            database_url, min_size=2, max_size=10, init=_init_connection
+            database_url, min_size=10, max_size=10, init=_init_connection
         )
         app[REDIS] = redis.from_url(redis_url)
         # The same collector settings as threadlog's server: a stack setting, not a feature.

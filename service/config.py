@@ -49,7 +49,8 @@ class Settings:
     # How long a write waits for the projector before answering from the event itself.
     read_your_writes_timeout: float = 5.0
     max_body_bytes: int = 4 * 1024 * 1024
-    pool_min: int = 2
+    # Opened at start (all of them by default), so no request waits for one to open.
+    pool_min: int = 10
     pool_max: int = 10
     stream_maxlen: int = 1_000_000
     thread_stream_maxlen: int = 10_000
@@ -78,7 +79,7 @@ class Settings:
             "redis_prefix": env.get("THREADLOG_REDIS_PREFIX", "threadlog"),
             "read_your_writes_timeout": _float("THREADLOG_READ_YOUR_WRITES_TIMEOUT", 5.0),
             "max_body_bytes": _int("THREADLOG_MAX_BODY_BYTES", 4 * 1024 * 1024),
-            "pool_min": _int("THREADLOG_DB_POOL_MIN", 2),
+            "pool_min": _int("THREADLOG_DB_POOL_MIN", 10),
             "pool_max": _int("THREADLOG_DB_POOL_MAX", 10),
             "stream_maxlen": _int("THREADLOG_STREAM_MAXLEN", 1_000_000),
             "thread_stream_maxlen": _int("THREADLOG_THREAD_STREAM_MAXLEN", 10_000),

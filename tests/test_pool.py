@@ -2,11 +2,15 @@
 connections it reuses, which it drops, how many it opens, and in what order it serves."""
 
 import asyncio
+import re
+import uuid
 
 import asyncpg
 import pytest
 
-from service.store.database import create_pool
+from service.app import apply_migrations
+from service.store.database import LOOKED_UP_AT_CONNECT, connect, create_pool
+from service.store.sql import SQL_DIR, query
 
 
 async def _backends(dsn: str) -> set[int]:
@@ -125,3 +129,48 @@ async def test_close_lets_running_queries_finish_and_refuses_new_ones(make_datab
 async def test_a_database_out_of_reach_fails_at_creation():
     with pytest.raises(OSError):
         await create_pool("postgresql://postgres@127.0.0.1:1/none", min_size=2)
+
+
+async def test_it_opens_its_connections_at_creation_and_no_more_than_its_size(make_database):
+    dsn = await make_database()
+    pool = await create_pool(dsn, min_size=5, max_size=3)
+    try:
+        assert len(await _backends(dsn)) == 3
+    finally:
+        await pool.close()
+
+
+def test_sql_passes_no_array_type_that_a_new_connection_would_look_up_on_first_use():
+    used = set()
+    for path in SQL_DIR.rglob("*.sql"):
+        text = re.sub(r"--[^\n]*", "", path.read_text())
+        used |= {t.lower() for t in re.findall(r"(\w+)\[\]", text)}
+    assert used, "the pattern found no array type at all"
+    # asyncpg knows text[] by heart; every other one is looked up when the connection opens.
+    assert used - {"text"} <= set(LOOKED_UP_AT_CONNECT)
+
+
+async def test_a_new_connection_runs_the_writes_without_looking_up_a_type(make_database):
+    """The append, the idempotency lookup and the projector's batch on a fresh connection: no
+    statement waits for asyncpg's type lookup (three round trips of its own)."""
+    dsn = await make_database()
+    await apply_migrations(dsn)
+    conn = await connect(dsn)
+    sent: list[str] = []
+    conn.add_query_logger(lambda record: sent.append(record.query))
+    try:
+        event_id = uuid.uuid4()
+        message = {"id": "msg_1", "thread_id": "thread_1", "position": 2}
+        meta = {"project": "p"}
+        created = [uuid.uuid4()], ["ThreadCreated"], [{"id": "thread_1"}], meta, False
+        await conn.fetchrow(query("append-events"), "thread_1", "p", True, None, False, *created)
+        appended = [event_id], ["MessageCreated"], [message], meta, False
+        await conn.fetchrow(query("append-events"), "thread_1", "p", False, None, False, *appended)
+        assert len(await conn.fetch(query("events-by-id"), [event_id])) == 1
+        await conn.execute(
+            query("project-events"), [], [], [], [], [], ["thread_1"], [2], None, None, None
+        )
+    finally:
+        await conn.close()
+    assert len(sent) == 4
+    assert not [q for q in sent if "typeinfo_tree" in q]  # the lookup's recursive query

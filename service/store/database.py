@@ -12,9 +12,20 @@ def _dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
+# Array types the SQL in sql/ passes or returns that asyncpg does not know by heart (it knows
+# text[]). A connection's first statement with one of them had asyncpg look it up in three
+# round trips (a query over pg_type, with JIT turned off and back on around it), 10-35 ms in a
+# new backend; the first appends on each new pool connection after a start paid it, and under
+# load the whole queue behind them did. One prepare when the connection opens looks them all up
+# at once. tests/test_pool.py checks that sql/ uses no other.
+LOOKED_UP_AT_CONNECT = ("uuid", "bigint", "jsonb")
+_LOOK_UP = "select " + ", ".join(f"${n}::{t}[]" for n, t in enumerate(LOOKED_UP_AT_CONNECT, 1))
+
+
 async def init_connection(conn: asyncpg.Connection) -> None:
     for kind in ("json", "jsonb"):
         await conn.set_type_codec(kind, encoder=_dumps, decoder=orjson.loads, schema="pg_catalog")
+    await conn.prepare(_LOOK_UP)
 
 
 # The API's queries are key lookups and index range scans whose best plan does not depend on
@@ -161,9 +172,12 @@ class Pool:
         self._idle.clear()
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
+async def create_pool(dsn: str, *, min_size: int = 10, max_size: int = 10) -> Pool:
+    """A pool that opens `min_size` connections now (at most `max_size`). Opening one costs a
+    backend's start and its first statements' planning, tens of ms: at start-up, not under the
+    first burst of requests, which otherwise queued behind the connections being opened."""
     pool = Pool(dsn, max_size)
-    await pool.open(min_size)
+    await pool.open(min(min_size, max_size))
     return pool
 
 
