@@ -32,7 +32,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each run")
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument(
-        "--rounds", type=int, help="alternations per scenario, medians kept (2; quick: 1)"
+        "--rounds", type=int, help="alternations per scenario, medians kept (3; quick: 1)"
     )
     p.add_argument("--create-threads", type=int, default=64, help="threads creates rotate over")
     p.add_argument("--small-table", type=int, default=10_000)
@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--json", metavar="PATH", help="also write every figure as JSON here")
     args = p.parse_args(argv)
     args.duration = args.duration or (5.0 if args.quick else 10.0)
-    args.rounds = args.rounds or (1 if args.quick else 2)
+    args.rounds = args.rounds or (1 if args.quick else 3)
     args.large_table = args.large_table or (100_000 if args.quick else 1_000_000)
     args.large_thread = args.large_thread or (10_000 if args.quick else 100_000)
     if args.loadgen == "auto":
