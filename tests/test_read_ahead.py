@@ -11,6 +11,7 @@ from projections.log_reader import START, LogPosition
 from service.app import apply_migrations
 
 from .test_commit_order import _wait_for
+from .test_pool import _backends
 from .test_wakeups import _until
 
 # Events in the backlog, in transactions of this many (commit order across transactions).
@@ -62,15 +63,7 @@ async def _backlog(dsn: str) -> list[LogPosition]:
 async def _sessions_are(dsn: str, expected: int) -> bool:
     """Whether the database has `expected` sessions besides the one asking (a closed session
     leaves the server's view a moment after the client lets go of it: polled)."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        count = await conn.fetchval(
-            "select count(*) from pg_stat_activity "
-            "where datname = current_database() and pid <> pg_backend_pid()"
-        )
-        return count == expected
-    finally:
-        await conn.close()
+    return len(await _backends(dsn)) == expected
 
 
 async def test_a_backlog_is_applied_once_in_order_with_the_next_batch_read_meanwhile(
