@@ -6,6 +6,7 @@ noise); the absolute figures say what this machine did during this run.
 """
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
@@ -159,6 +160,18 @@ def rows(bench: "Bench") -> list[Row]:
     return rows
 
 
+def _rate(bench: "Bench", key: str, name: str) -> float:
+    """Requests a second in a scenario's measured runs. Said beside the CPU per request, it
+    tells how busy the machine was: a paced create at half the maximum rate costs about twice
+    a create under full load (nothing is shared between one or two requests in flight), so
+    that rate can busy the cores as much as the maximum did."""
+    if key == "paced":
+        paced = bench.paced.get(name)
+        return paced.ok / bench.args.duration if paced is not None else 0.0
+    run = bench.runs.get(key, {}).get(name)
+    return run.rate if run is not None else 0.0
+
+
 def notes(bench: "Bench") -> str:
     a, f = bench.args, bench.facts
     out = [
@@ -173,12 +186,16 @@ def notes(bench: "Bench") -> str:
         "API peak RSS: "
         + ", ".join(f"{k} {v:.0f} MB" for k, v in bench.rss.items() if v is not None),
     ]
-    out.append("CPU ms per request (server process / its Postgres backends / Redis / client):")
+    out.append(
+        "CPU ms per request (server process / its Postgres backends / Redis / client), and the "
+        f"cores that took at the run's rate (of {os.cpu_count()}):"
+    )
     for key, sides in bench.cpu.items():
         cells = []
         for name, d in sides.items():
             parts = "/".join(f"{d.get(k, 0):.2f}" for k in ("server", "postgres", "redis"))
-            cells.append(f"{name} {parts} / {d.get('client', 0):.2f}")
+            cores = sum(d.values()) * _rate(bench, key, name) / 1000
+            cells.append(f"{name} {parts} / {d.get('client', 0):.2f} = {cores:.2f} cores")
         out.append(f"  {key}: " + "; ".join(cells))
     out.append("list query as the API runs it (generic plan) | planned for these values:")
     for key in ("list_short", "list_medium", "list_large"):
