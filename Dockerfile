@@ -2,6 +2,7 @@
 FROM python:3.12-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY eventlog ./eventlog
 COPY service ./service
 COPY projections ./projections
 COPY sql ./sql

@@ -16,8 +16,8 @@ from typing import Any
 
 import asyncpg
 
+from eventlog.database import API_SERVER_SETTINGS
 from projections.consumer import CONSUMER_SERVER_SETTINGS
-from service.store.database import API_SERVER_SETTINGS
 
 from .procs import REPO
 

@@ -36,8 +36,9 @@ def new_thread_id() -> str:
 TEXT = "How does AI work? Explain it in simple terms, with an example or two, please."
 
 THREADLOG_EVENTS = """
-insert into events (thread_id, version, event_id, type, data, metadata)
+insert into events (stream_id, category, version, event_id, type, data, metadata)
 select t.id,
+       'thread',
        v.version,
        gen_random_uuid(),
        case when v.version = 1 then 'ThreadCreated' else 'MessageCreated' end,
@@ -66,9 +67,9 @@ order by (t.ord - 1) / $7::bigint, v.version, t.ord
 """
 
 THREADLOG_HEADS = """
-insert into stream_heads (thread_id, project, version)
-select h.thread_id, $2::text, h.version
-from unnest($1::text[], $3::bigint[]) as h(thread_id, version)
+insert into stream_heads (stream_id, category, project, version)
+select h.stream_id, 'thread', $2::text, h.version
+from unnest($1::text[], $3::bigint[]) as h(stream_id, version)
 """
 
 BARE_ROWS = """

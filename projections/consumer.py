@@ -15,11 +15,12 @@ from collections.abc import Callable
 
 import asyncpg
 
-from service.domain.events import LoggedEvent
-from service.metrics import BATCHES, LOG_READS
-from service.store.database import Listener, connect
+from eventlog.database import Listener, connect
+from eventlog.events import LoggedEvent
+from eventlog.metrics import BATCHES, LOG_READS
+from eventlog.positions import LogPosition
+from eventlog.reader import read_after, read_checkpoint
 
-from .log_reader import LogPosition, read_after, read_checkpoint
 from .read_ahead import ReadAhead
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ class LogConsumer:
         self.log_reads = 0
         # Set while this instance is the active one and following the log.
         self._wake: asyncio.Event | None = None
+        # Whether, since it became active, it has read to the end of the log and waited there
+        # (what `following` promises: an append from now on is new to it).
+        self._caught_up = False
         # Consumers in this process that take their batches from this one's reads (feed()).
         self._fed: list[LogConsumer] = []
         self._upstream: LogConsumer | None = None
@@ -98,8 +102,10 @@ class LogConsumer:
 
     @property
     def following(self) -> bool:
-        """Active and waiting on the log: a poke() reaches it."""
-        return self._wake is not None
+        """Active, and caught up with the log: it has read to the end of the log since it
+        became active, and waits on it; a poke() reaches it. Until then, an appender in its
+        process still notifies (and whatever is appended, its reads to the end will find)."""
+        return self._wake is not None and self._caught_up
 
     def poke(self, at: LogPosition | None = None) -> None:
         """Wakes the consumer as a notification would: something was just appended, at `at`
@@ -225,6 +231,7 @@ class LogConsumer:
                 await self._follow(conn, wake, stop)
             finally:
                 self._wake = None
+                self._caught_up = False
                 # What it read is no one's to rely on until it reads again: a poke for an
                 # append at or before it must wake the next run, and a consumer it fed must
                 # not count on it.
@@ -302,6 +309,7 @@ class LogConsumer:
                 await self._listen()
                 if wake.is_set():
                     continue
+                self._caught_up = True
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self.idle_poll):
                         await wake.wait()

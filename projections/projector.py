@@ -1,50 +1,62 @@
-"""The projector: applies the log to the thread and message views, exactly once.
+"""The projector: applies the log to every registered view, exactly once.
 
 A batch's view writes, the checkpoint move and the notification are one statement (one round
-trip, one transaction), so a crash anywhere leaves the views and the checkpoint in agreement.
-The notification on 'threadlog_projected', delivered at commit with the new position, is what
-API processes wait on for read-your-writes.
+trip, one transaction), so a crash anywhere leaves the views and the checkpoint in agreement:
+`select <each view's apply function>($n), ..., threadlog_mark_projected(...)`, the functions
+named by the registry. The notification on 'threadlog_projected', delivered at commit with the
+new position, is what API processes wait on for read-your-writes.
 """
 
 from collections.abc import Callable
+from functools import cache
 
 import asyncpg
 
-from service.domain.events import LoggedEvent
-from service.domain.state import view_changes
-from service.store.sql import query
+from eventlog.events import LoggedEvent
+from eventlog.metrics import UNKNOWN_EVENTS
+from eventlog.positions import LogPosition
+from eventlog.reader import read_checkpoint
+from eventlog.registry import Projection, known, projections
 
 from .consumer import LogConsumer
-from .log_reader import LogPosition, read_checkpoint
 
 PROJECTED_CHANNEL = "threadlog_projected"
+
+
+@cache
+def _statement(views: tuple[Projection, ...], with_checkpoint: bool) -> str:
+    """One select calling each view's apply function (with its changes as $1, $2...), and the
+    checkpoint's move ($n+1..$n+3) for the live projector. Built from the registry's function
+    names, never from data."""
+    calls = [f"{p.function}(${n}::jsonb)" for n, p in enumerate(views, 1)]
+    if with_checkpoint:
+        n = len(views)
+        calls.append(f"threadlog_mark_projected(${n + 1}, ${n + 2}, ${n + 3})")
+    return "select " + ", ".join(calls)
 
 
 async def apply_to_views(
     conn: asyncpg.Connection,
     events: list[LoggedEvent],
     checkpoint: tuple[str, LogPosition] | None = None,
+    *,
+    consumer: str = "replay",
 ) -> None:
     """Writes what a batch does to the views in one statement, and with `checkpoint` (the
     consumer's name and the batch's last position) moves that checkpoint and notifies, in the
     same transaction. Unqualified table names: the caller's search_path picks the tables (the
     live views, a rebuild's, or a verification's)."""
-    changes = view_changes(events)
-    deleted = sorted(changes.deleted_messages)
-    name, at = checkpoint if checkpoint is not None else (None, None)
-    await conn.execute(
-        query("project-events"),
-        list(changes.threads.values()),
-        list(changes.messages.values()),
-        [thread_id for thread_id, _ in deleted],
-        [position for _, position in deleted],
-        list(changes.deleted_threads),
-        list(changes.thread_versions),
-        list(changes.thread_versions.values()),
-        name,
-        None if at is None else str(at.transaction_id),
-        None if at is None else at.global_position,
-    )
+    ours, unknown = known(events)
+    for event in unknown:
+        # Written by a newer release: no view here reads it, and the log moves on around it.
+        UNKNOWN_EVENTS.labels(consumer, event.type).inc()
+    views = projections()
+    changes = [p.fold([e for e in ours if e.type in p.event_types]) for p in views]
+    args: list[object] = list(changes)
+    if checkpoint is not None:
+        name, at = checkpoint
+        args += [name, str(at.transaction_id), at.global_position]
+    await conn.execute(_statement(views, checkpoint is not None), *args)
 
 
 class Projector(LogConsumer):
@@ -64,6 +76,6 @@ class Projector(LogConsumer):
 
     async def handle(self, conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:
         at = LogPosition.of(events[-1])
-        await apply_to_views(conn, events, (self.name, at))
+        await apply_to_views(conn, events, (self.name, at), consumer=self.name)
         if self.on_projected is not None:
             self.on_projected(at)

@@ -17,10 +17,10 @@ import contextlib
 
 import asyncpg
 
-from service.domain.events import LoggedEvent
-from service.store.database import connect
-
-from .log_reader import LogPosition, read_after
+from eventlog.database import connect
+from eventlog.events import LoggedEvent
+from eventlog.positions import LogPosition
+from eventlog.reader import read_after
 
 
 class ReadAhead:

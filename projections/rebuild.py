@@ -1,7 +1,8 @@
 """Replaying the whole log into views: `threadlog rebuild` and `threadlog verify`.
 
 Both replay with the projector's own writes (`apply_to_views`), pointed at other tables by the
-connection's search_path, so there is one way to turn events into views.
+connection's search_path, so there is one way to turn events into views; both cover every view
+a resource registered (eventlog.registry).
 
 rebuild: replays into fresh tables in a separate schema while the API keeps serving from the
 live ones, then, holding the live views against writes (reads go on), catches up to the live
@@ -19,7 +20,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from .log_reader import START, LogPosition, read_after, read_checkpoint, write_checkpoint
+from eventlog.positions import START, LogPosition
+from eventlog.reader import read_after, read_checkpoint, write_checkpoint
+from eventlog.registry import views
+
 from .projector import apply_to_views
 
 BATCH = 5000
@@ -27,7 +31,6 @@ BATCH = 5000
 SWAP_LOCK_WAIT_MS = 50
 SWAP_ATTEMPTS = 200
 REBUILD_SCHEMA = "threadlog_rebuild"
-VIEWS = ("thread_view", "message_view")
 
 Progress = Callable[[int], None]
 
@@ -67,7 +70,7 @@ async def rebuild(conn: asyncpg.Connection, progress: Progress) -> int:
 
     await conn.execute(f"drop schema if exists {REBUILD_SCHEMA} cascade")
     await conn.execute(f"create schema {REBUILD_SCHEMA}")
-    for view in VIEWS:
+    for view in views():
         await conn.execute(
             f"create table {REBUILD_SCHEMA}.{view} (like public.{view} including all)"
         )
@@ -77,14 +80,12 @@ async def rebuild(conn: asyncpg.Connection, progress: Progress) -> int:
         reached = await _replay(conn, START, None, counted)
         async with conn.transaction():
             # Writers (the live projector) wait from here; readers do not, until the swap.
-            await conn.execute(
-                "lock table public.thread_view, public.message_view in exclusive mode"
-            )
+            await conn.execute(f"lock table {_live_views()} in exclusive mode")
             live = await read_checkpoint(conn, "projector")
             reached = await _replay(conn, reached, live, counted)
             await write_checkpoint(conn, "projector", reached)
             await _take_for_swap(conn)
-            for view in VIEWS:
+            for view in views():
                 await conn.execute(f"drop table public.{view}")
                 await conn.execute(f"alter table {REBUILD_SCHEMA}.{view} set schema public")
             await conn.execute(f"drop schema {REBUILD_SCHEMA}")
@@ -93,20 +94,24 @@ async def rebuild(conn: asyncpg.Connection, progress: Progress) -> int:
     return replayed
 
 
+def _live_views() -> str:
+    """Every registered view of the live schema, for one LOCK statement (names from the
+    registry, never from data)."""
+    return ", ".join(f"public.{view}" for view in views())
+
+
 async def _take_for_swap(conn: asyncpg.Connection) -> None:
-    """Both live views, for dropping, in one step that gives way to readers.
+    """Every live view, for dropping, in one step that gives way to readers.
 
     Readers lock the views in whatever order their plan has (a generic plan's need not be the
-    query's), and one holding one view while waiting for the other, which the swap already
+    query's), and one holding one view while waiting for another, which the swap already
     holds, would deadlock with the swap (the reader lost: a 500). So the swap waits only
     briefly for the second lock, lets go of both if it must wait longer, and tries again."""
     await conn.execute(f"set local lock_timeout = '{SWAP_LOCK_WAIT_MS}ms'")
     for _ in range(SWAP_ATTEMPTS):
         try:
             async with conn.transaction():  # a savepoint: a failed try releases what it took
-                await conn.execute(
-                    "lock table public.thread_view, public.message_view in access exclusive mode"
-                )
+                await conn.execute(f"lock table {_live_views()} in access exclusive mode")
             break
         except asyncpg.LockNotAvailableError:
             await asyncio.sleep(SWAP_LOCK_WAIT_MS / 1000)
@@ -126,14 +131,14 @@ async def verify(conn: asyncpg.Connection, progress: Progress) -> list[Differenc
     """Differences between the live views and a replay of the log (empty when they agree)."""
     differences = []
     async with conn.transaction(isolation="repeatable_read"):
-        for view in VIEWS:
+        for view in views():
             # Temporary tables come first on the search_path: the replay writes into them.
             await conn.execute(
                 f"create temporary table {view} (like public.{view} including all) on commit drop"
             )
         live = await read_checkpoint(conn, "projector")
         await _replay(conn, START, live, progress)
-        for view in VIEWS:
+        for view in views():
             only_live = await conn.fetchval(
                 f"select count(*) from (table public.{view} except table pg_temp.{view}) d"
             )

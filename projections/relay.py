@@ -1,29 +1,32 @@
 """The relay: publishes the log, in commit order, to Redis streams.
 
 The log is the outbox. Each event is XADDed with the explicit id <transaction_id>-<position>,
-first to its thread's stream, then (after the whole batch's thread entries) to the global one.
-Redis refuses an id that is not above the stream's last one, so a re-publish after a crash
-between XADD and checkpoint is rejected and skipped, never duplicated; and a crash between the
-two writes never leaves a thread stream short, since the thread write always comes first. That
+first to its own stream's key (eventlog/streams.py), then (after the whole batch's stream
+entries) to the global one. Redis refuses an id that is not above the stream's last one, so a
+re-publish after a crash between XADD and checkpoint is rejected and skipped, never
+duplicated; and a crash between the two writes never leaves a stream short, since its own
+write always comes first. That
 same refusal lets the checkpoint trail the publication by a moment (CHECKPOINT_SECONDS).
 """
 
 import logging
 import time
-import zlib
 
 import asyncpg
 from redis.exceptions import ClusterError, RedisClusterException, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from service.domain.events import LoggedEvent
-from service.metrics import PUBLISH_ERRORS
+from eventlog.events import LoggedEvent
+from eventlog.metrics import PUBLISH_ERRORS, UNKNOWN_EVENTS
+from eventlog.positions import LogPosition
+from eventlog.reader import read_checkpoint, write_checkpoint
+from eventlog.redis_client import Client, is_cluster
+from eventlog.registry import known
+from eventlog.streams import global_stream, global_stream_of, stream_key
 
 from .consumer import LogConsumer
 from .envelope import as_text, envelope
-from .log_reader import LogPosition, read_checkpoint, write_checkpoint
-from .redis_client import Client, is_cluster
 
 log = logging.getLogger(__name__)
 
@@ -35,34 +38,10 @@ log = logging.getLogger(__name__)
 CHECKPOINT_SECONDS = 0.25
 
 
-def global_stream(prefix: str) -> str:
-    return f"{prefix}:events"
-
-
-def global_streams(prefix: str, partitions: int = 1) -> list[str]:
-    """The global stream, or its partitions when there is more than one."""
-    if partitions <= 1:
-        return [global_stream(prefix)]
-    return [f"{prefix}:events:{{{n}}}" for n in range(partitions)]
-
-
-def global_stream_of(prefix: str, thread_id: str, partitions: int = 1) -> str:
-    """Which global stream (partition) carries a thread's events: a stable hash of its id, so a
-    thread's events stay in one partition, in order."""
-    if partitions <= 1:
-        return global_stream(prefix)
-    return f"{prefix}:events:{{{zlib.crc32(thread_id.encode()) % partitions}}}"
-
-
 def _xadd(key: str, fields: dict[str, bytes], entry_id: str, maxlen: int | None) -> tuple:
     """An XADD with an explicit id, trimming the stream to about `maxlen` entries."""
     trim = ("MAXLEN", "~", maxlen) if maxlen is not None else ()
     return ("XADD", key, *trim, entry_id, *(part for item in fields.items() for part in item))
-
-
-def thread_stream(prefix: str, thread_id: str) -> str:
-    # Braces make the thread id the Redis Cluster hash tag.
-    return f"{prefix}:thread:{{{thread_id}}}"
 
 
 def _already_published(result: object) -> bool:
@@ -88,7 +67,7 @@ class Relay(LogConsumer):
         *,
         prefix: str,
         maxlen: int | None = 1_000_000,
-        thread_maxlen: int | None = 10_000,
+        stream_maxlen: int | None = 10_000,
         partitions: int = 1,
         checkpoint_seconds: float = CHECKPOINT_SECONDS,
         **kwargs,
@@ -97,7 +76,7 @@ class Relay(LogConsumer):
         self.redis = redis_client
         self.prefix = prefix
         self.maxlen = maxlen
-        self.thread_maxlen = thread_maxlen
+        self.stream_maxlen = stream_maxlen
         self.partitions = partitions
         self.checkpoint_seconds = checkpoint_seconds
         self.skipped = 0
@@ -122,28 +101,40 @@ class Relay(LogConsumer):
         return max(checkpoint, published)
 
     async def handle(self, conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:
-        entries = [(e, envelope(e)) for e in events]
-        thread_adds = [
-            _xadd(thread_stream(self.prefix, e.thread_id), fields, e.position, self.thread_maxlen)
+        ours, unknown = known(events)
+        for event in unknown:
+            # Written by a newer release: nothing here can render it. Its stream's entries go
+            # on around it (a subscriber sees the version skip), and the relay never stalls.
+            UNKNOWN_EVENTS.labels(self.name, event.type).inc()
+        entries = [(e, envelope(e)) for e in ours]
+        stream_adds = [
+            _xadd(
+                stream_key(self.prefix, e.category, e.stream_id),
+                fields,
+                e.position,
+                self.stream_maxlen,
+            )
             for e, fields in entries
         ]
         global_adds = [
             _xadd(
-                global_stream_of(self.prefix, e.thread_id, self.partitions),
+                global_stream_of(self.prefix, e.stream_id, self.partitions),
                 fields,
                 e.position,
                 self.maxlen,
             )
             for e, fields in entries
         ]
-        if is_cluster(self.redis):
+        if not entries:
+            pass  # nothing this release can publish in the batch; its checkpoint moves on
+        elif is_cluster(self.redis):
             # A cluster pipeline sends each node its share at once, in no order across nodes:
-            # the thread entries must be in before the global ones go out.
-            await self._pipelined(thread_adds)
+            # the stream entries must be in before the global ones go out.
+            await self._pipelined(stream_adds)
             await self._pipelined(global_adds)
         else:
             # One server answers a connection's commands in the order they came.
-            await self._sent(thread_adds + global_adds)
+            await self._sent(stream_adds + global_adds)
         self._unsaved = LogPosition.of(events[-1])
         if time.monotonic() - self._saved_at >= self.checkpoint_seconds:
             await self._save(conn)

@@ -21,7 +21,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-from .redis_client import Client, is_cluster
+from eventlog.redis_client import Client, is_cluster
 
 T = TypeVar("T")
 

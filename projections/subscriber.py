@@ -22,15 +22,21 @@ from dataclasses import dataclass
 
 from redis.exceptions import ResponseError
 
-from .envelope import StreamEvent, as_text
-from .redis_client import Client
-from .relay import global_streams, thread_stream
+from eventlog.redis_client import Client, xread, xreadgroup
+from eventlog.streams import global_streams, stream_key
+
+from .envelope import THREAD_CATEGORY, StreamEvent, as_text
 from .stream_reads import ConcurrentReads, first_answer, read_groups
 
 
-def stream_keys(prefix: str, thread_id: str | None, partitions: int = 1) -> list[str]:
-    """One thread's stream, or every partition of the global stream."""
-    return [thread_stream(prefix, thread_id)] if thread_id else global_streams(prefix, partitions)
+def stream_keys(
+    prefix: str, stream_id: str | None, partitions: int = 1, category: str = THREAD_CATEGORY
+) -> list[str]:
+    """One stream's key (a thread's, unless `category` says otherwise), or every partition of
+    the global stream."""
+    if stream_id:
+        return [stream_key(prefix, category, stream_id)]
+    return global_streams(prefix, partitions)
 
 
 def dead_letter_stream(prefix: str, group: str) -> str:
@@ -69,7 +75,7 @@ class Subscriber:
 
         async def read(group: list[str]) -> list:
             since = {key: positions[key] for key in group}
-            return await self.client.xread(since, count=count, block=block_ms) or []
+            return await xread(self.client, since, count=count, block=block_ms) or []
 
         reads = ConcurrentReads(read, read_groups(self.client, keys))
         try:
@@ -163,8 +169,13 @@ class GroupConsumer:
         return await first_answer([self._read_new(k, count, block_ms) for k in self._slots])
 
     async def _read_new(self, keys: list[str], count: int, block_ms: int | None) -> list[Delivery]:
-        reply = await self.client.xreadgroup(
-            self.group, self.consumer, dict.fromkeys(keys, ">"), count=count, block=block_ms
+        reply = await xreadgroup(
+            self.client,
+            self.group,
+            self.consumer,
+            dict.fromkeys(keys, ">"),
+            count=count,
+            block=block_ms,
         )
         return [
             Delivery(StreamEvent.from_entry(entry_id, fields), 1, as_text(key))

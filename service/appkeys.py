@@ -4,17 +4,23 @@ import asyncio
 
 from aiohttp import web
 
-from projections.redis_client import Client
+from eventlog.database import Pool
+from eventlog.redis_client import Client
 
 from .auth import ApiKeys
 from .config import Settings
+from .context import Context
 from .event_hub import EventHub
-from .operations import Context
 from .rate_limit import RateLimiter
+from .store.projection_wait import ProjectionWait
 
 SETTINGS = web.AppKey("settings", Settings)
 API_KEYS = web.AppKey("api_keys", ApiKeys)
 CONTEXT = web.AppKey("context", Context)
+POOL = web.AppKey("pool", Pool)
+# None without a read replica.
+REPLICA = web.AppKey("replica", Pool | None)
+PROJECTION = web.AppKey("projection", ProjectionWait)
 REDIS = web.AppKey("redis", Client)
 EVENT_HUB = web.AppKey("event_hub", EventHub)
 # Set when the server begins shutting down, so long-lived streams end between events.

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from aiohttp import web
 
+from eventlog.database import connect
+
 from . import heap, logs
 from .app import apply_migrations, create_app, running_workers
 from .auth import digest, new_key
 from .config import ConfigError, Settings
 from .store import api_keys
-from .store.database import connect
 from .tail import tail
 
 log = logging.getLogger("threadlog")

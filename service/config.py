@@ -1,7 +1,23 @@
-"""Settings, read from the environment once at start."""
+"""Settings, read from the environment once at start.
 
-import os
-from dataclasses import dataclass, field
+Each field names its environment variable (its validation alias) and holds its one default.
+`Settings.from_env()` reads the environment, an empty variable meaning the default; building
+`Settings(pool_min=1, ...)` by field name reads nothing but what it is given.
+"""
+
+import re
+from contextvars import ContextVar
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from pydantic_settings.exceptions import SettingsError
 
 
 class ConfigError(Exception):
@@ -19,79 +35,177 @@ def parse_api_keys(text: str) -> dict[str, str]:
     return keys
 
 
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+# Set only while `Settings.from_env` builds: then the environment is a source, else not.
+_READING_ENVIRONMENT: ContextVar[bool] = ContextVar("_READING_ENVIRONMENT", default=False)
 
 
-def _bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    if not value:
-        return default
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name}: expected true or false, got {value[:16]!r}")
+class _Environment(EnvSettingsSource):
+    """The environment, looked up by each field's variable (THREADLOG_DB_POOL_MIN) only.
+
+    `validate_by_name` lets code pass `pool_min=`; pydantic-settings would then also read a
+    variable named `pool_min`, which is not one of ours."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self.config = {**self.config, "validate_by_name": False, "populate_by_name": False}
 
 
-def _float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        case_sensitive=True,
+        env_ignore_empty=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+    )
 
-
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    redis_url: str
-    api_keys: dict[str, str] = field(repr=False)
-    redis_prefix: str = "threadlog"
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/postgres", validation_alias="DATABASE_URL"
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="REDIS_URL")
+    api_keys: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, validation_alias="THREADLOG_API_KEYS", repr=False
+    )
+    redis_prefix: str = Field("threadlog", validation_alias="THREADLOG_REDIS_PREFIX")
     # How long a write waits for the projector before answering from the event itself.
-    read_your_writes_timeout: float = 5.0
-    max_body_bytes: int = 4 * 1024 * 1024
+    read_your_writes_timeout: float = Field(
+        5.0, validation_alias="THREADLOG_READ_YOUR_WRITES_TIMEOUT", gt=0
+    )
+    max_body_bytes: int = Field(4 * 1024 * 1024, validation_alias="THREADLOG_MAX_BODY_BYTES", ge=1)
     # Opened at start (all of them by default), so no request waits for one to open.
-    pool_min: int = 10
-    pool_max: int = 10
-    stream_maxlen: int = 1_000_000
-    thread_stream_maxlen: int = 10_000
+    pool_min: int = Field(10, validation_alias="THREADLOG_DB_POOL_MIN", ge=1)
+    pool_max: int = Field(10, validation_alias="THREADLOG_DB_POOL_MAX", ge=1)
+    stream_maxlen: int = Field(1_000_000, validation_alias="THREADLOG_STREAM_MAXLEN", ge=1)
+    thread_stream_maxlen: int = Field(
+        10_000, validation_alias="THREADLOG_THREAD_STREAM_MAXLEN", ge=1
+    )
     # Split the global stream into this many streams, by thread (for Redis Cluster).
-    stream_partitions: int = 1
+    stream_partitions: int = Field(1, validation_alias="THREADLOG_STREAM_PARTITIONS", ge=1)
     # REDIS_URL names one node of a Redis Cluster; the client finds the others from it.
-    redis_cluster: bool = False
-    sse_heartbeat_seconds: float = 15.0
-    rate_limit_rpm: int = 0
-    rate_limit_window_seconds: int = 60
-    request_timeout_seconds: float = 30.0
-    max_inflight: int = 512
-    ready_max_lag_seconds: float = 30.0
+    redis_cluster: bool = Field(False, validation_alias="THREADLOG_REDIS_CLUSTER")
+    sse_heartbeat_seconds: float = Field(
+        15.0, validation_alias="THREADLOG_SSE_HEARTBEAT_SECONDS", gt=0
+    )
+    # 0: no rate limit.
+    rate_limit_rpm: int = Field(0, validation_alias="THREADLOG_RATE_LIMIT_RPM", ge=0)
+    # The limiter divides time by the window: at least a second.
+    rate_limit_window_seconds: int = Field(
+        60, validation_alias="THREADLOG_RATE_LIMIT_WINDOW_SECONDS", ge=1
+    )
+    request_timeout_seconds: float = Field(
+        30.0, validation_alias="THREADLOG_REQUEST_TIMEOUT_SECONDS", gt=0
+    )
+    max_inflight: int = Field(512, validation_alias="THREADLOG_MAX_INFLIGHT", ge=1)
+    ready_max_lag_seconds: float = Field(
+        30.0, validation_alias="THREADLOG_READY_MAX_LAG_SECONDS", gt=0
+    )
     # A Postgres read replica (streaming) for retrieve and list, or None for the primary.
-    read_database_url: str | None = None
+    read_database_url: str | None = Field(None, validation_alias="THREADLOG_READ_DATABASE_URL")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keywords first, so from_env's overrides win over the environment.
+        if _READING_ENVIRONMENT.get():
+            return init_settings, _Environment(settings_cls)
+        return (init_settings,)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_api_keys(cls, value: Any) -> Any:
+        return parse_api_keys(value) if isinstance(value, str) else value
+
+    @field_validator("redis_cluster", mode="before")
+    @classmethod
+    def _strip_switch(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> "Settings":
+        if self.pool_min > self.pool_max:
+            raise ValueError(
+                f"THREADLOG_DB_POOL_MIN: expected at most THREADLOG_DB_POOL_MAX "
+                f"({self.pool_max}), got {self.pool_min}"
+            )
+        return self
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
-        env = os.environ
-        values: dict[str, object] = {
-            "database_url": env.get(
-                "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-            ),
-            "redis_url": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-            "api_keys": parse_api_keys(env.get("THREADLOG_API_KEYS", "")),
-            "redis_prefix": env.get("THREADLOG_REDIS_PREFIX", "threadlog"),
-            "read_your_writes_timeout": _float("THREADLOG_READ_YOUR_WRITES_TIMEOUT", 5.0),
-            "max_body_bytes": _int("THREADLOG_MAX_BODY_BYTES", 4 * 1024 * 1024),
-            "pool_min": _int("THREADLOG_DB_POOL_MIN", 10),
-            "pool_max": _int("THREADLOG_DB_POOL_MAX", 10),
-            "stream_maxlen": _int("THREADLOG_STREAM_MAXLEN", 1_000_000),
-            "thread_stream_maxlen": _int("THREADLOG_THREAD_STREAM_MAXLEN", 10_000),
-            "stream_partitions": _int("THREADLOG_STREAM_PARTITIONS", 1),
-            "redis_cluster": _bool("THREADLOG_REDIS_CLUSTER", False),
-            "sse_heartbeat_seconds": _float("THREADLOG_SSE_HEARTBEAT_SECONDS", 15.0),
-            "rate_limit_rpm": _int("THREADLOG_RATE_LIMIT_RPM", 0),
-            "rate_limit_window_seconds": _int("THREADLOG_RATE_LIMIT_WINDOW_SECONDS", 60),
-            "request_timeout_seconds": _float("THREADLOG_REQUEST_TIMEOUT_SECONDS", 30.0),
-            "max_inflight": _int("THREADLOG_MAX_INFLIGHT", 512),
-            "ready_max_lag_seconds": _float("THREADLOG_READY_MAX_LAG_SECONDS", 30.0),
-            "read_database_url": env.get("THREADLOG_READ_DATABASE_URL") or None,
-        }
-        values.update(overrides)
-        return cls(**values)  # type: ignore[arg-type]
+        """The settings from the environment, with `overrides` (by field name) on top."""
+        token = _READING_ENVIRONMENT.set(True)
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc)) from None
+        except SettingsError as exc:
+            raise ConfigError(str(exc)) from None
+        finally:
+            _READING_ENVIRONMENT.reset(token)
+
+
+# Each field, by name or by variable, to its variable.
+_VARIABLES: dict[str, str] = {
+    key: str(field.validation_alias)
+    for name, field in Settings.model_fields.items()
+    for key in (name, str(field.validation_alias))
+}
+_SECRET = {"THREADLOG_API_KEYS"}
+_URLS = {"DATABASE_URL", "REDIS_URL", "THREADLOG_READ_DATABASE_URL"}
+_URL_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
+
+_EXPECTED = {
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "int_type": "an integer",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "finite_number": "a finite number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "dict_type": "key:project pairs",
+}
+
+
+def _shown(variable: str | None, value: object) -> str:
+    if variable in _SECRET:
+        return ""
+    text = str(value)
+    if variable in _URLS:
+        text = _URL_PASSWORD.sub(r"\1***@", text)
+    if len(text) > 32:
+        text = text[:32] + "..."
+    return f", got {text!r}"
+
+
+def _problem(error: Any) -> str:
+    """One pydantic error as `VARIABLE: expected ..., got '...'`."""
+    loc = error.get("loc") or ()
+    variable = _VARIABLES.get(str(loc[0])) if loc else None
+    name = variable or ".".join(map(str, loc)) or "settings"
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "value_error":  # our own validators word the whole problem
+        message = str(ctx.get("error", error["msg"]))
+        return message if variable is None else f"{variable}: {message}"
+    if kind == "extra_forbidden":
+        return f"{name}: not a setting"
+    if kind in _EXPECTED:
+        expected = _EXPECTED[kind]
+    elif kind == "greater_than_equal":
+        expected = f"an integer of at least {ctx['ge']:g}"
+    elif kind == "greater_than":
+        expected = f"a number greater than {ctx['gt']:g}"
+    else:
+        expected = error["msg"][:1].lower() + error["msg"][1:]
+    return f"{name}: expected {expected}{_shown(variable, error.get('input'))}"
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(_problem(error) for error in exc.errors(include_url=False))

@@ -1,14 +1,14 @@
 """One Redis reader per API process, fanning events out to that process's SSE subscribers.
 
-However many clients follow threads over Server-Sent Events, the process holds one blocking
-XREAD on the global stream and no Postgres connection for them while they are idle. Each
-subscriber gets a bounded queue; one that cannot keep up is cut off (its client resumes with
-Last-Event-ID) rather than letting memory grow.
+However many clients follow streams (threads...) over Server-Sent Events, the process holds
+one blocking XREAD on the global stream and no Postgres connection for them while they are
+idle. Each subscriber gets a bounded queue; one that cannot keep up is cut off (its client
+resumes with Last-Event-ID) rather than letting memory grow.
 
 The reader runs only while the process has a subscriber: reading and parsing every event of the
 global stream for nobody was a tenth of an API process's CPU under write load. A first
 subscriber waits until the reader has its starting point (the streams' last ids), taken after
-the subscriber was registered and before it looks at its thread's stream, so nothing published
+the subscriber was registered and before it looks at its own stream, so nothing published
 in between can fall in the gap.
 """
 
@@ -17,9 +17,9 @@ import contextlib
 import logging
 from collections import defaultdict
 
+from eventlog.redis_client import REDIS_ERRORS, Client, xread
+from eventlog.streams import global_streams
 from projections.envelope import StreamEvent, as_text
-from projections.redis_client import REDIS_ERRORS, Client
-from projections.relay import global_streams
 from projections.stream_reads import ConcurrentReads, read_groups
 from projections.subscriber import last_id
 
@@ -64,9 +64,9 @@ class EventHub:
         await self._reads.cancel()
 
     @contextlib.asynccontextmanager
-    async def subscription(self, thread_id: str):
+    async def subscription(self, stream_id: str):
         queue: asyncio.Queue[StreamEvent | Overflow] = asyncio.Queue(QUEUE_SIZE)
-        self._subscribers[thread_id].add(queue)
+        self._subscribers[stream_id].add(queue)
         try:
             # Redis away: the reader takes its starting point once it is back.
             with contextlib.suppress(*REDIS_ERRORS):
@@ -74,14 +74,14 @@ class EventHub:
             self._wanted.set()
             yield queue
         finally:
-            subscribers = self._subscribers.get(thread_id)
+            subscribers = self._subscribers.get(stream_id)
             if subscribers is not None:
                 subscribers.discard(queue)
                 if not subscribers:
-                    del self._subscribers[thread_id]
+                    del self._subscribers[stream_id]
 
     def _dispatch(self, event: StreamEvent) -> None:
-        for queue in self._subscribers.get(event.thread_id, ()):
+        for queue in self._subscribers.get(event.stream_id, ()):
             try:
                 queue.put_nowait(event)
             except asyncio.QueueFull:
@@ -96,7 +96,7 @@ class EventHub:
 
     async def _read(self, keys: list[str]) -> list:
         positions = {key: self._positions[key] for key in keys}
-        return await self.client.xread(positions, count=500, block=BLOCK_MS) or []
+        return await xread(self.client, positions, count=500, block=BLOCK_MS) or []
 
     async def _run(self) -> None:
         while not self._closing:
@@ -126,6 +126,14 @@ class EventHub:
                 for entry_id, fields in entries:
                     self._positions[as_text(key)] = entry_id
                     # Parse only what someone here follows: most events have no subscriber.
-                    thread_id = fields.get(b"thread_id", fields.get("thread_id"))
-                    if thread_id is not None and as_text(thread_id) in self._subscribers:
+                    stream_id = _stream_id(fields)
+                    if stream_id is not None and as_text(stream_id) in self._subscribers:
                         self._dispatch(StreamEvent.from_entry(entry_id, fields))
+
+
+def _stream_id(fields: dict) -> str | bytes | None:
+    """The entry's stream, by schema 2's field or, in a schema 1 entry, its thread_id."""
+    for name in (b"stream_id", "stream_id", b"thread_id", "thread_id"):
+        if name in fields:
+            return fields[name]
+    return None

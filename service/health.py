@@ -4,11 +4,10 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from projections.redis_client import Client
-
-from .metrics import CONSUMER_LAG_EVENTS, CONSUMER_LAG_SECONDS
-from .store.database import Pool
-from .store.sql import query
+from eventlog.database import Pool
+from eventlog.metrics import CONSUMER_LAG_EVENTS, CONSUMER_LAG_SECONDS
+from eventlog.redis_client import Client
+from eventlog.sql import query
 
 # Counting lag stops here: past it the exact number no longer matters to anyone.
 LAG_COUNT_CAP = 1_000_000

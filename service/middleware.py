@@ -14,12 +14,12 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from aiohttp import web
 
-from projections.redis_client import REDIS_ERRORS
+from eventlog.redis_client import REDIS_ERRORS
 
 from . import logs
 from .api_versions import shape_of
 from .appkeys import API_KEYS, INFLIGHT, PROJECT, RATE_LIMITER, REQUEST_ID, SETTINGS, SHAPE
-from .domain.errors import ApiError, NotFound, thread_not_found
+from .domain.errors import ApiError, not_found
 from .metrics import SHED, request_metrics
 from .responses import error_response
 
@@ -142,9 +142,7 @@ def _no_null_in_ids(ids: dict[str, str]) -> None:
     """No object's id holds U+0000 (and Postgres could not even look one up): not found."""
     for name, value in ids.items():
         if "\x00" in value:
-            if name == "thread_id":
-                raise thread_not_found(value)
-            raise NotFound(f"No {name.removesuffix('_id')} found with id '{value}'.", param=name)
+            raise not_found(name.removesuffix("_id"), value, name)
 
 
 # Bodies are JSON; aiohttp reports a missing Content-Type as application/octet-stream.

@@ -9,7 +9,7 @@ losing rate limiting for a while is better than refusing every request.
 import logging
 import time
 
-from projections.redis_client import REDIS_ERRORS, Client
+from eventlog.redis_client import REDIS_ERRORS, Client
 
 from .domain.errors import ApiError
 

@@ -1,29 +1,29 @@
-"""Server-Sent Events: follow one thread over HTTP, resumable with Last-Event-ID.
+"""Server-Sent Events: follow one stream (a thread...) over HTTP, resumable with Last-Event-ID.
 
 Frames are `event: <OpenAI-style name>`, `data: <the object as the API renders it>` and
 `id: <position>`. A reconnecting client sends the last id it saw and gets exactly what followed
 (from Redis, or from the log when Redis no longer has it). Live events come from the process's
 one EventHub reader; a version gap (the hub fell behind the stream's retention) is filled from
 the log too. A comment line every few seconds keeps proxies from closing an idle stream. After
-`thread.deleted` the stream ends with `event: done` / `data: [DONE]`.
+the stream's last event (`thread.deleted`) it ends with `event: done` / `data: [DONE]`.
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import orjson
 from aiohttp import web
 
+from eventlog.positions import LogPosition
+from eventlog.redis_client import REDIS_ERRORS
+from eventlog.streams import stream_key
 from projections.envelope import StreamEvent
-from projections.log_reader import LogPosition
-from projections.redis_client import REDIS_ERRORS
-from projections.relay import thread_stream
 from projections.subscriber import last_id
 
 from .appkeys import CONTEXT, EVENT_HUB, PROJECT, REDIS, SETTINGS, STOPPING
-from .domain.errors import InvalidRequest, thread_not_found
+from .domain.errors import InvalidRequest, NotFound
 from .event_hub import Overflow
-from .store import views
-from .thread_events import backfill, events_after
+from .stream_events import backfill, events_after
 
 
 def _frame(event: StreamEvent) -> bytes:
@@ -51,10 +51,13 @@ def _resume_point(request: web.Request) -> LogPosition | None:
 class _Stream:
     """What one subscriber has been sent, so nothing is sent twice or skipped."""
 
-    def __init__(self, response: web.StreamResponse, after: LogPosition | None) -> None:
+    def __init__(
+        self, response: web.StreamResponse, after: LogPosition | None, last_event: str
+    ) -> None:
         self.response = response
         self.position = after
         self.version: int | None = None
+        self.last_event = last_event
 
     def is_new(self, event: StreamEvent) -> bool:
         return self.position is None or LogPosition.parse(event.id) > self.position
@@ -64,15 +67,15 @@ class _Stream:
         await self.response.write(_frame(event))
         self.position = LogPosition.parse(event.id)
         self.version = event.version
-        if event.event == "thread.deleted":
+        if event.event == self.last_event:
             await self.response.write(DONE)
             return True
         return False
 
 
-async def _published_until(client, prefix: str, thread_id: str) -> LogPosition | None:
+async def _published_until(client, key: str) -> LogPosition | None:
     try:
-        return LogPosition.parse(await last_id(client, thread_stream(prefix, thread_id)))
+        return LogPosition.parse(await last_id(client, key))
     except REDIS_ERRORS:
         return None  # Redis is away: whatever the hub delivers next is new
 
@@ -98,17 +101,27 @@ async def _next(queue: asyncio.Queue, stopping: asyncio.Event, seconds: float):
     return stopping if stopper in done else None
 
 
-async def thread_events(request: web.Request) -> web.StreamResponse:
+async def follow_stream(
+    request: web.Request,
+    category: str,
+    stream_id: str,
+    *,
+    exists: Callable[[str], Awaitable[bool]],
+    not_found: NotFound,
+    last_event: str,
+) -> web.StreamResponse:
+    """The handler's body for one stream: `exists(project)` says whether the caller may see
+    it (else `not_found`); the stream ends after an event named `last_event`."""
     ctx = request.app[CONTEXT]
-    thread_id = request.match_info["thread_id"]
     after = _resume_point(request)
-    if await views.thread(ctx.pool, request[PROJECT], thread_id) is None:
-        raise thread_not_found(thread_id)
+    if not await exists(request[PROJECT]):
+        raise not_found
     settings = request.app[SETTINGS]
     client, prefix = request.app[REDIS], settings.redis_prefix
+    key = stream_key(prefix, category, stream_id)
 
     # Subscribe before catching up, so what is published meanwhile waits in the queue.
-    async with request.app[EVENT_HUB].subscription(thread_id) as queue:
+    async with request.app[EVENT_HUB].subscription(stream_id) as queue:
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
@@ -117,10 +130,10 @@ async def thread_events(request: web.Request) -> web.StreamResponse:
             }
         )
         await response.prepare(request)
-        # Without a resume point, "now" is the last event already on the thread's stream.
-        stream = _Stream(response, after or await _published_until(client, prefix, thread_id))
+        # Without a resume point, "now" is the last event already on the stream's key.
+        stream = _Stream(response, after or await _published_until(client, key), last_event)
         if after is not None:
-            async for event in events_after(ctx.pool, client, prefix, thread_id, after):
+            async for event in events_after(ctx.pool, client, key, stream_id, after):
                 if await stream.send(event):
                     return response
         stopping = request.app[STOPPING]
@@ -135,7 +148,7 @@ async def thread_events(request: web.Request) -> web.StreamResponse:
                 continue
             if stream.version is not None and item.version > stream.version + 1:
                 # The hub missed entries (trimmed before it read them): take them from the log.
-                async for missed in backfill(ctx.pool, thread_id, stream.position):
+                async for missed in backfill(ctx.pool, stream_id, stream.position):
                     if missed.version >= item.version:
                         break
                     if await stream.send(missed):

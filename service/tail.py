@@ -5,8 +5,8 @@ import sys
 
 import orjson
 
+from eventlog.redis_client import connect_redis
 from projections.envelope import StreamEvent
-from projections.redis_client import connect_redis
 from projections.subscriber import Subscriber
 
 
@@ -19,7 +19,7 @@ def _readable(event: StreamEvent) -> str:
     elif "metadata" in data:
         detail = f" metadata={orjson.dumps(data['metadata']).decode()}"
     return (
-        f"{event.occurred_at:%H:%M:%S} {event.id:>20} {event.project} {event.thread_id} "
+        f"{event.occurred_at:%H:%M:%S} {event.id:>20} {event.project} {event.stream_id} "
         f"v{event.version} {event.event} {data.get('id', '')}{detail}"
     )
 

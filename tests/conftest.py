@@ -19,9 +19,9 @@ import pytest
 import redis.asyncio as redis
 from aiohttp.test_utils import TestServer
 
+from eventlog.database import connect
 from service.app import create_app
 from service.config import Settings
-from service.store.database import connect
 
 KEY_A, PROJECT_A = "sk-test-a", "project-a"
 KEY_B, PROJECT_B = "sk-test-b", "project-b"

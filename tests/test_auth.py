@@ -30,14 +30,14 @@ async def test_other_projects_thread_is_not_found(base_url, db):
         openai.AsyncOpenAI(base_url=base_url, api_key=KEY_B, max_retries=0) as b,
     ):
         thread = await a.beta.threads.create(messages=[{"role": "user", "content": "mine"}])
-        before = await db.fetchval("select count(*) from events where thread_id = $1", thread.id)
+        before = await db.fetchval("select count(*) from events where stream_id = $1", thread.id)
         with pytest.raises(openai.NotFoundError) as listed:
             await b.beta.threads.messages.list(thread.id)
         with pytest.raises(openai.NotFoundError) as created:
             await b.beta.threads.messages.create(thread.id, role="user", content="theirs")
         for exc in (listed, created):
             assert exc.value.body["message"] == f"No thread found with id '{thread.id}'."
-        after = await db.fetchval("select count(*) from events where thread_id = $1", thread.id)
+        after = await db.fetchval("select count(*) from events where stream_id = $1", thread.id)
         assert after == before
         assert len((await a.beta.threads.messages.list(thread.id)).data) == 1
 

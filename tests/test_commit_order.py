@@ -1,7 +1,6 @@
 """The late-commit case, and the relay's handling of re-publishes after a crash."""
 
 import asyncio
-import dataclasses
 import uuid
 
 import httpx
@@ -9,16 +8,18 @@ import pytest
 from prometheus_client import REGISTRY
 from redis.exceptions import ResponseError
 
+from eventlog.append import append
+from eventlog.database import connect, create_pool
+from eventlog.positions import START
+from eventlog.reader import read_after, read_checkpoint
+from eventlog.redis_client import relay_client
+from eventlog.sql import query
+from eventlog.streams import global_stream, stream_key
 from projections.envelope import envelope
-from projections.log_reader import START, read_after, read_checkpoint
-from projections.redis_client import relay_client
-from projections.relay import Relay, global_stream, thread_stream
+from projections.relay import Relay
 from service.app import apply_migrations
-from service.domain.events import MESSAGE_CREATED
 from service.handlers import CONSISTENCY_HEADER
-from service.store.database import connect, create_pool
-from service.store.event_store import append
-from service.store.sql import query
+from service.threads.events import MESSAGE_CREATED
 
 from .conftest import KEY_A, PROJECT_A
 from .test_wakeups import _until
@@ -36,11 +37,12 @@ async def _wait_for(predicate, seconds: float = 10.0):
 async def test_late_commit_is_neither_skipped_nor_doubled(
     settings, make_database, make_prefix, start_server, redis_client
 ):
-    own = dataclasses.replace(
-        settings,
-        database_url=await make_database(),
-        redis_prefix=make_prefix(),
-        read_your_writes_timeout=0.5,
+    own = settings.model_copy(
+        update={
+            "database_url": await make_database(),
+            "redis_prefix": make_prefix(),
+            "read_your_writes_timeout": 0.5,
+        }
     )
     url = await start_server(own)
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {KEY_A}"}) as http:
@@ -54,8 +56,8 @@ async def test_late_commit_is_neither_skipped_nor_doubled(
         row = await held.fetchrow(
             query("append-events"),
             early_thread,
+            None,
             PROJECT_A,
-            False,
             None,
             False,
             [uuid.uuid4()],
@@ -87,7 +89,7 @@ async def test_late_commit_is_neither_skipped_nor_doubled(
         assert later.headers[CONSISTENCY_HEADER] == "timeout"
         db = await connect(own.database_url)
         later_position = await db.fetchval(
-            "select global_position from events where thread_id = $1 and version = 2", late_thread
+            "select global_position from events where stream_id = $1 and version = 2", late_thread
         )
         assert later_position > held_position
         checkpoint = await read_checkpoint(db, "projector")
@@ -135,15 +137,15 @@ async def _relay_until(relay: Relay, target, stop: asyncio.Event) -> None:
 
 
 async def _seed_log(dsn: str, threads: int, messages: int) -> None:
-    from service.domain import events as ev
-    from service.domain.requests import CreateMessage
+    from service.threads import events as ev
+    from service.threads.requests import CreateMessage
 
     pool = await create_pool(dsn)
     try:
         for t in range(threads):
             thread_id = f"thread_relay{t}"
             created = ev.thread_created(thread_id, 1, None, None)
-            await append(pool, thread_id, "p", [created], [uuid.uuid4()], {}, create=True)
+            await append(pool, thread_id, "p", [created], [uuid.uuid4()], {}, new_category="thread")
             for m in range(messages):
                 request = CreateMessage(role="user", content=f"{t}-{m}")
                 event = ev.message_created(thread_id, f"msg_{t}_{m}", 1, request)
@@ -154,7 +156,7 @@ async def _seed_log(dsn: str, threads: int, messages: int) -> None:
 
 async def _lengths(client, prefix: str, threads: int) -> list[int]:
     keys = [global_stream(prefix)] + [
-        thread_stream(prefix, f"thread_relay{t}") for t in range(threads)
+        stream_key(prefix, "thread", f"thread_relay{t}") for t in range(threads)
     ]
     return [await client.xlen(k) for k in keys]
 
@@ -192,7 +194,7 @@ async def test_relay_republish_after_a_crash_makes_no_duplicate(
     fresh = await read_after(conn, end_position(events), 100)
     assert len(fresh) == 1
     await redis_client.xadd(
-        thread_stream(prefix, fresh[0].thread_id), envelope(fresh[0]), id=fresh[0].position
+        stream_key(prefix, "thread", fresh[0].stream_id), envelope(fresh[0]), id=fresh[0].position
     )
     third = Relay(dsn, redis_client, prefix=prefix)
     await _relay_until(third, (fresh[0].transaction_id, fresh[0].global_position), asyncio.Event())
@@ -257,7 +259,7 @@ async def test_relay_on_a_cluster_has_the_thread_entries_in_before_the_global_on
     prefix = "order"
     client = relay_client(redis_cluster_url, cluster=True)
     try:
-        broken = thread_stream(prefix, "thread_relay1")
+        broken = stream_key(prefix, "thread", "thread_relay1")
         global_key = global_stream(prefix)
         await client.initialize()
         assert client.get_node_from_key(broken) != client.get_node_from_key(global_key)
@@ -266,7 +268,7 @@ async def test_relay_on_a_cluster_has_the_thread_entries_in_before_the_global_on
         with pytest.raises(ResponseError, match="WRONGTYPE"):
             await relay.handle(conn, events)
         assert await client.exists(global_key) == 0
-        assert await client.xlen(thread_stream(prefix, "thread_relay0")) == 2
+        assert await client.xlen(stream_key(prefix, "thread", "thread_relay0")) == 2
 
         await client.delete(broken)
         await relay.handle(conn, events)
@@ -279,14 +281,14 @@ async def test_relay_on_a_cluster_has_the_thread_entries_in_before_the_global_on
 
 
 def end_position(events):
-    from projections.log_reader import LogPosition
+    from eventlog.positions import LogPosition
 
     return LogPosition.of(events[-1])
 
 
 async def _seed_log_more(dsn: str) -> None:
-    from service.domain import events as ev
-    from service.domain.requests import CreateMessage
+    from service.threads import events as ev
+    from service.threads.requests import CreateMessage
 
     pool = await create_pool(dsn)
     try:

@@ -4,7 +4,7 @@ import asyncio
 
 import openai
 
-from projections.relay import global_stream, thread_stream
+from eventlog.streams import global_stream, stream_key
 
 from .conftest import KEY_A
 
@@ -41,21 +41,21 @@ async def test_concurrent_writers_on_one_thread(settings, base_url, start_server
     versions = [
         r["version"]
         for r in await db.fetch(
-            "select version from events where thread_id = $1 order by version", thread.id
+            "select version from events where stream_id = $1 order by version", thread.id
         )
     ]
     total = WRITERS * PER_WRITER + 1
     assert versions == list(range(1, total + 1))
     # The list order is the version order.
     by_version = await db.fetch(
-        "select data->>'id' as id from events where thread_id = $1 and type = 'MessageCreated' "
+        "select data->>'id' as id from events where stream_id = $1 and type = 'MessageCreated' "
         "order by version",
         thread.id,
     )
     assert [m.id for m in listed] == [r["id"] for r in by_version]
 
     # Redis agrees: every event once, in version order, on the thread stream and the global one.
-    key = thread_stream(settings.redis_prefix, thread.id)
+    key = stream_key(settings.redis_prefix, "thread", thread.id)
     for _ in range(100):
         entries = await redis_client.xrange(key)
         if len(entries) == total:

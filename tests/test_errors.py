@@ -1,7 +1,5 @@
 """Every non-2xx answer has OpenAI's error body and a status the SDK maps to its exception."""
 
-import dataclasses
-
 import httpx
 import openai
 import pytest
@@ -49,7 +47,7 @@ async def test_unexpected_failure_is_500_without_internals(
     settings, make_database, start_server, caplog
 ):
     # A real fault: a view table the code relies on is missing.
-    broken = dataclasses.replace(settings, database_url=await make_database())
+    broken = settings.model_copy(update={"database_url": await make_database()})
     url = await start_server(broken)
     async with httpx.AsyncClient(headers={**AUTH, "X-Request-Id": "req-broken-1"}) as http:
         thread = (await http.post(f"{url}/threads", json={})).json()["id"]

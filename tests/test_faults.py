@@ -17,7 +17,7 @@ import asyncpg
 import httpx
 import redis.asyncio as redis
 
-from projections.relay import global_stream
+from eventlog.streams import global_stream
 from service.app import apply_migrations
 
 from .conftest import KEY_A, PROJECT_A

@@ -3,7 +3,7 @@
 import string
 from collections import Counter
 
-from service.domain.ids import new_message_id, new_thread_id
+from service.threads.events import new_message_id, new_thread_id
 
 ALPHANUMERICS = set(string.ascii_letters + string.digits)
 

@@ -52,14 +52,14 @@ def _routes(thread: str, message: str) -> list[tuple[str, str, dict | None, str]
 async def test_every_route_is_404_for_another_project(base_url, owned, db):
     thread, message = owned
     root = base_url.removesuffix("/v1")
-    before = await db.fetchval("select count(*) from events where thread_id = $1", thread)
+    before = await db.fetchval("select count(*) from events where stream_id = $1", thread)
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {KEY_B}"}) as http:
         for prefix, method, path, body, version in _routes(thread, message):
             params = {"api-version": version} if prefix == "/openai" else None
             response = await http.request(method, root + prefix + path, json=body, params=params)
             assert response.status_code == 404, (prefix, method, path, response.text)
             assert response.json()["error"]["message"] == f"No thread found with id '{thread}'."
-    after = await db.fetchval("select count(*) from events where thread_id = $1", thread)
+    after = await db.fetchval("select count(*) from events where stream_id = $1", thread)
     assert after == before
     # And the owner still has everything.
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {KEY_A}"}) as http:

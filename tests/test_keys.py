@@ -35,7 +35,7 @@ async def test_create_use_list_revoke(settings, base_url, start_server, db):
         created = await http.post(f"{base_url}/threads", json={})
         assert created.status_code == 200
         owner = await db.fetchval(
-            "select project from stream_heads where thread_id = $1", created.json()["id"]
+            "select project from stream_heads where stream_id = $1", created.json()["id"]
         )
         assert owner == "cli-project"
 

@@ -5,12 +5,12 @@ import asyncio
 import openai
 import pytest
 
-from projections.relay import thread_stream
+from eventlog.streams import stream_key
 
 
 async def _stream_events(redis_client, prefix: str, thread_id: str, count: int) -> list[dict]:
     for _ in range(200):
-        entries = await redis_client.xrange(thread_stream(prefix, thread_id))
+        entries = await redis_client.xrange(stream_key(prefix, "thread", thread_id))
         if len(entries) >= count:
             return [fields for _, fields in entries]
         await asyncio.sleep(0.05)
@@ -59,7 +59,7 @@ async def test_thread_lifecycle(client, db, settings, redis_client):
     types = [
         r["type"]
         for r in await db.fetch(
-            "select type from events where thread_id = $1 order by version", thread.id
+            "select type from events where stream_id = $1 order by version", thread.id
         )
     ]
     assert types == [
@@ -145,12 +145,12 @@ async def test_concurrent_modifies_each_land_once(client, db):
     )
     assert sorted(r.metadata["n"] for r in results) == [str(i) for i in range(10)]
     count = await db.fetchval(
-        "select count(*) from events where thread_id = $1 and type = 'MessageModified'", thread.id
+        "select count(*) from events where stream_id = $1 and type = 'MessageModified'", thread.id
     )
     assert count == 10
     final = await client.beta.threads.messages.retrieve(message.id, thread_id=thread.id)
     last = await db.fetchval(
-        "select data->'metadata'->>'n' from events where thread_id = $1 "
+        "select data->'metadata'->>'n' from events where stream_id = $1 "
         "order by version desc limit 1",
         thread.id,
     )

@@ -1,6 +1,5 @@
 """What operators rely on: readiness, metrics, request ids, JSON logs, rate limits, shedding."""
 
-import dataclasses
 import json
 import logging
 
@@ -24,7 +23,7 @@ async def test_readyz_reports_dependencies_and_lag(base_url):
 
 async def test_readyz_fails_when_redis_is_unreachable(settings, start_server):
     # A port nothing listens on: Redis is "down" for this instance only.
-    down = dataclasses.replace(settings, redis_url="redis://127.0.0.1:9/0")
+    down = settings.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"})
     url = await start_server(down, workers=False)
     async with httpx.AsyncClient() as http:
         response = await http.get(url.removesuffix("/v1") + "/readyz")
@@ -82,8 +81,8 @@ async def test_keys_never_reach_the_logs(base_url, caplog):
 
 
 async def test_rate_limit_answers_429_that_the_sdk_waits_out(settings, make_prefix, start_server):
-    limited = dataclasses.replace(
-        settings, redis_prefix=make_prefix(), rate_limit_rpm=3, rate_limit_window_seconds=2
+    limited = settings.model_copy(
+        update={"redis_prefix": make_prefix(), "rate_limit_rpm": 3, "rate_limit_window_seconds": 2}
     )
     url = await start_server(limited, workers=False)
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {KEY_A}"}) as http:
@@ -104,7 +103,7 @@ async def test_rate_limit_answers_429_that_the_sdk_waits_out(settings, make_pref
 
 
 async def test_overload_is_shed_with_503(settings, start_server):
-    tight = dataclasses.replace(settings, max_inflight=0)
+    tight = settings.model_copy(update={"max_inflight": 0})
     url = await start_server(tight, workers=False)
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {KEY_A}"}) as http:
         response = await http.post(f"{url}/threads", json={})

@@ -4,20 +4,19 @@ shards and no command may name two of them."""
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 
 import httpx
 import pytest
 from redis.asyncio.cluster import RedisCluster
 
-from projections.log_reader import LogPosition
-from projections.redis_client import REDIS_ERRORS, _StreamKeysParser, connect_redis
-from projections.relay import global_stream_of, global_streams, thread_stream
+from eventlog.database import connect
+from eventlog.positions import LogPosition
+from eventlog.redis_client import REDIS_ERRORS, connect_redis, xread, xreadgroup
+from eventlog.streams import global_stream_of, global_streams, stream_key
 from projections.subscriber import Subscriber
 from service.event_hub import EventHub
 from service.rate_limit import RateLimited, RateLimiter
-from service.store.database import connect
 
 from .conftest import KEY_A, envelope_entry, tail_lines
 from .redis_cluster import LocalCluster
@@ -55,13 +54,14 @@ async def test_partitioned_global_stream(
     settings, make_database, make_prefix, start_server, backend
 ):
     redis_url, cluster, client = backend
-    own = dataclasses.replace(
-        settings,
-        database_url=await make_database(),
-        redis_url=redis_url,
-        redis_cluster=cluster,
-        redis_prefix=make_prefix(),
-        stream_partitions=PARTITIONS,
+    own = settings.model_copy(
+        update={
+            "database_url": await make_database(),
+            "redis_url": redis_url,
+            "redis_cluster": cluster,
+            "redis_prefix": make_prefix(),
+            "stream_partitions": PARTITIONS,
+        }
     )
     url = await start_server(own)
     async with httpx.AsyncClient(headers=AUTH) as http:
@@ -112,7 +112,7 @@ async def test_partitioned_global_stream(
             assert global_stream_of(own.redis_prefix, fields["thread_id"], PARTITIONS) == key
     assert sum(1 for v in parts.values() if v) > 1  # the threads really spread out
     for thread in threads:  # each thread's own stream: all of its events, in version order
-        entries = await client.xrange(thread_stream(own.redis_prefix, thread))
+        entries = await client.xrange(stream_key(own.redis_prefix, "thread", thread))
         assert [int(f["version"]) for _, f in entries] == list(range(1, 7))
 
     # A follower of the whole global stream reads every partition: each event once, each
@@ -238,16 +238,36 @@ async def test_cluster_reads_ask_no_node_for_their_keys(redis_cluster_url, make_
         await client.aclose()
 
 
-async def test_stream_read_keys_are_found_past_every_option():
-    parser = _StreamKeysParser()
-    assert await parser.get_keys("XREAD", "COUNT", 5, "BLOCK", 10, "STREAMS", "a", "b", 0, 0) == [
-        "a",
-        "b",
-    ]
-    # A group or consumer may be called "STREAMS" too.
-    assert await parser.get_keys(
-        "XREADGROUP", "GROUP", "STREAMS", "STREAMS", "COUNT", 1, "NOACK", "STREAMS", "k", ">"
-    ) == ["k"]
+async def _getkeys_calls(client: RedisCluster) -> int:
+    """COMMAND GETKEYS calls the cluster's nodes have answered so far."""
+    total = 0
+    for node in client.get_nodes():
+        stats = await client.info("commandstats", target_nodes=node)
+        total += stats.get("cmdstat_command|getkeys", {}).get("calls", 0)
+    return total
+
+
+async def test_stream_reads_on_a_cluster_go_to_their_node_without_asking_for_their_keys(
+    redis_cluster_url,
+):
+    """A blocking read of the streams of one slot is sent to the node serving it, with no
+    COMMAND GETKEYS round trip before it (which the cluster client sends to route XREAD and
+    XREADGROUP by their keys), and reads what is there."""
+    client = connect_redis(redis_cluster_url, cluster=True, decode_responses=True)
+    try:
+        await client.initialize()
+        keys = ["getkeys:{a}:1", "getkeys:{a}:2"]
+        for n, key in enumerate(keys, 1):
+            await client.xadd(key, {"n": str(n)}, id=f"{n}-1")
+            await client.xgroup_create(key, "g", id="0")
+        before = await _getkeys_calls(client)
+        read = await xread(client, dict.fromkeys(keys, "0"), count=5, block=10)
+        assert read == [[keys[0], [("1-1", {"n": "1"})]], [keys[1], [("2-1", {"n": "2"})]]]
+        grouped = await xreadgroup(client, "g", "c", {keys[1]: ">"}, count=5, block=10)
+        assert grouped == [[keys[1], [("2-1", {"n": "2"})]]]
+        assert await _getkeys_calls(client) == before
+    finally:
+        await client.aclose()
 
 
 async def test_the_hub_and_the_limiter_ride_out_a_cluster_outage(tmp_path):

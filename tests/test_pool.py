@@ -1,4 +1,4 @@
-"""The API's connection pool (service.store.database.Pool), against a real Postgres: which
+"""The API's connection pool (eventlog.database.Pool), against a real Postgres: which
 connections it reuses, which it drops, how many it opens, and in what order it serves."""
 
 import asyncio
@@ -8,9 +8,14 @@ import uuid
 import asyncpg
 import pytest
 
+from eventlog.database import LOOKED_UP_AT_CONNECT, connect, create_pool
+from eventlog.positions import START, LogPosition
+from eventlog.reader import read_after
+from eventlog.sql import SQL_DIR, query
+from projections.projector import apply_to_views
 from service.app import apply_migrations
-from service.store.database import LOOKED_UP_AT_CONNECT, connect, create_pool
-from service.store.sql import SQL_DIR, query
+from service.threads import events as ev
+from service.threads.requests import CreateMessage
 
 
 async def _backends(dsn: str) -> set[int]:
@@ -160,17 +165,20 @@ async def test_a_new_connection_runs_the_writes_without_looking_up_a_type(make_d
     conn.add_query_logger(lambda record: sent.append(record.query))
     try:
         event_id = uuid.uuid4()
-        message = {"id": "msg_1", "thread_id": "thread_1", "position": 2}
+        thread = ev.thread_created("thread_1", 1, None, None).data
+        request = CreateMessage(role="user", content="x")
+        message = ev.message_created("thread_1", "msg_1", 1, request).data
         meta = {"project": "p"}
-        created = [uuid.uuid4()], ["ThreadCreated"], [{"id": "thread_1"}], meta, False
-        await conn.fetchrow(query("append-events"), "thread_1", "p", True, None, False, *created)
-        appended = [event_id], ["MessageCreated"], [message], meta, False
-        await conn.fetchrow(query("append-events"), "thread_1", "p", False, None, False, *appended)
-        assert len(await conn.fetch(query("events-by-id"), [event_id])) == 1
-        await conn.execute(
-            query("project-events"), [], [], [], [], [], ["thread_1"], [2], None, None, None
+        created = [uuid.uuid4()], ["ThreadCreated"], [thread], meta, False
+        await conn.fetchrow(
+            query("append-events"), "thread_1", "thread", "p", None, False, *created
         )
+        appended = [event_id], ["MessageCreated"], [message], meta, False
+        await conn.fetchrow(query("append-events"), "thread_1", None, "p", None, False, *appended)
+        assert len(await conn.fetch(query("events-by-id"), [event_id])) == 1
+        events = await read_after(conn, START, 10)
+        await apply_to_views(conn, events, ("projector", LogPosition.of(events[-1])))
     finally:
         await conn.close()
-    assert len(sent) == 4
+    assert len(sent) == 5
     assert not [q for q in sent if "typeinfo_tree" in q]  # the lookup's recursive query

@@ -4,13 +4,13 @@ import uuid
 
 import pytest
 
+from eventlog.append import append
+from eventlog.database import API_SERVER_SETTINGS, connect, create_pool
+from eventlog.sql import query
 from projections.consumer import CONSUMER_SERVER_SETTINGS
 from service.app import apply_migrations
-from service.domain import events as ev
-from service.domain.requests import CreateMessage
-from service.store.database import API_SERVER_SETTINGS, connect, create_pool
-from service.store.event_store import append
-from service.store.sql import query
+from service.threads import events as ev
+from service.threads.requests import CreateMessage
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,9 @@ async def seeded(make_database):
     for t in range(20):
         thread = f"thread_plan{t}"
         created = ev.thread_created(thread, 1, None, None)
-        await append(pool, thread, "p", [created], [uuid.uuid4()], {"project": "p"}, create=True)
+        await append(
+            pool, thread, "p", [created], [uuid.uuid4()], {"project": "p"}, new_category="thread"
+        )
         messages = [
             ev.message_created(thread, f"msg_{t}_{i}", 1, CreateMessage(role="user", content="x"))
             for i in range(100)
@@ -32,8 +34,8 @@ async def seeded(make_database):
     conn = await connect(dsn)
     rows = await conn.fetch("select * from events order by global_position")
     # Fill the views directly (the projector is not running here) and refresh statistics.
+    from eventlog.events import LoggedEvent
     from projections.projector import apply_to_views
-    from service.domain.events import LoggedEvent
 
     await apply_to_views(conn, [LoggedEvent.from_log(r) for r in rows])
     await conn.execute("analyze")
@@ -84,8 +86,8 @@ async def few_large_threads(make_database):
     conn = await connect(dsn)
     await conn.execute(
         """
-        insert into stream_heads (thread_id, project, version)
-        select 'thread_big' || t, 'p', 20001 from generate_series(1, 3) t;
+        insert into stream_heads (stream_id, category, project, version)
+        select 'thread_big' || t, 'thread', 'p', 20001 from generate_series(1, 3) t;
         insert into thread_view (id, project, created_at, metadata, tool_resources, version)
         select 'thread_big' || t, 'p', 1, '{}', '{}', 20001 from generate_series(1, 3) t;
         insert into message_view (thread_id, position, id, created_at, role, content, attachments,
@@ -130,7 +132,7 @@ LIST_ARGS = ("thread_plan3", "p", "msg_3_10", "msg_3_60", 21, None)
 
 @pytest.mark.parametrize("direction", ["up", "down"])
 async def test_list_page_is_one_range_scan(seeded, direction):
-    plan = await _plan(seeded, query(f"list-messages-{direction}"), *LIST_ARGS)
+    plan = await _plan(seeded, query(f"threads/list-messages-{direction}"), *LIST_ARGS)
     assert "message_view_pkey" in plan
     assert "Sort" not in plan, plan
 
@@ -142,7 +144,7 @@ async def test_generic_list_plan_walks_the_index_on_few_large_threads(
 ):
     plan = await _generic_plan(
         few_large_threads,
-        query(f"list-messages-{direction}"),
+        query(f"threads/list-messages-{direction}"),
         "thread_big2",
         "p",
         *cursors,
@@ -156,10 +158,10 @@ async def test_generic_list_plan_walks_the_index_on_few_large_threads(
 
 # Every query of the API's pool, with arguments; each generic plan must probe an index.
 API_QUERIES = [
-    ("get-thread", ("thread_plan3", "p")),
-    ("get-message", ("thread_plan3", "p", "msg_3_10")),
-    ("list-messages-down", LIST_ARGS),
-    ("list-messages-up", LIST_ARGS),
+    ("threads/get-thread", ("thread_plan3", "p")),
+    ("threads/get-message", ("thread_plan3", "p", "msg_3_10")),
+    ("threads/list-messages-down", LIST_ARGS),
+    ("threads/list-messages-up", LIST_ARGS),
     ("event-position", ("thread_plan3", 5)),
     ("events-by-id", ([uuid.uuid4()],)),
     ("find-api-key", (b"digest",)),

@@ -6,8 +6,8 @@ import asyncio
 
 import asyncpg
 
+from eventlog.positions import START, LogPosition
 from projections.consumer import LogConsumer
-from projections.log_reader import START, LogPosition
 from service.app import apply_migrations
 
 from .test_commit_order import _wait_for
@@ -18,8 +18,9 @@ from .test_wakeups import _until
 BACKLOG, PER_TRANSACTION, BATCH = 430, 90, 50
 
 INSERT = """
-insert into events (thread_id, version, event_id, type, data, metadata)
-select 'thread_' || $1::int, v, gen_random_uuid(), 'ThreadModified', '{}'::jsonb, '{}'::jsonb
+insert into events (stream_id, category, version, event_id, type, data, metadata)
+select 'thread_' || $1::int, 'thread', v, gen_random_uuid(), 'ThreadModified', '{}'::jsonb,
+       '{}'::jsonb
 from generate_series(1, $2::int) as v
 """
 

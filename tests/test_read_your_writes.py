@@ -1,7 +1,5 @@
 """Read-your-writes across API processes on one database, and the bounded wait."""
 
-import dataclasses
-
 import httpx
 import openai
 
@@ -38,8 +36,8 @@ async def test_create_answers_from_the_view_when_the_projector_is_not_running(
 ):
     # A database with no projector anywhere: the bounded wait runs out, the answer says so
     # in a header, and its body is what the projector later writes to the view.
-    lonely = dataclasses.replace(
-        settings, database_url=await make_database(), read_your_writes_timeout=0.2
+    lonely = settings.model_copy(
+        update={"database_url": await make_database(), "read_your_writes_timeout": 0.2}
     )
     url = await start_server(lonely, workers=False)
     async with httpx.AsyncClient(headers={"Authorization": f"Bearer {KEY_A}"}) as http:

@@ -1,16 +1,15 @@
 """`threadlog rebuild` and `threadlog verify`, and an upcaster for an older event shape."""
 
 import asyncio
-import dataclasses
 import os
 import sys
 import uuid
 
 import httpx
 
-from projections.relay import thread_stream
-from service.store.database import connect
-from service.store.sql import query
+from eventlog.database import connect
+from eventlog.sql import query
+from eventlog.streams import stream_key
 
 from .conftest import KEY_A, PROJECT_A
 
@@ -32,8 +31,8 @@ async def _threadlog(dsn: str, *args: str) -> tuple[int, str]:
 
 
 async def _own_instance(settings, make_database, make_prefix, start_server):
-    own = dataclasses.replace(
-        settings, database_url=await make_database(), redis_prefix=make_prefix()
+    own = settings.model_copy(
+        update={"database_url": await make_database(), "redis_prefix": make_prefix()}
     )
     return own, await start_server(own)
 
@@ -158,8 +157,8 @@ async def test_an_older_event_shape_is_upcast_on_replay(
         await db.fetchrow(
             query("append-events"),
             thread,
+            None,
             PROJECT_A,
-            False,
             None,
             False,
             [uuid.uuid4()],
@@ -179,7 +178,7 @@ async def test_an_older_event_shape_is_upcast_on_replay(
     assert message["attachments"] == [{"file_id": "file-old", "tools": []}]
     assert "file_ids" not in message
     for _ in range(100):
-        entries = await redis_client.xrange(thread_stream(own.redis_prefix, thread))
+        entries = await redis_client.xrange(stream_key(own.redis_prefix, "thread", thread))
         if len(entries) == 2:
             break
         await asyncio.sleep(0.05)

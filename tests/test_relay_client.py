@@ -3,7 +3,7 @@ the same answers from a real server."""
 
 from redis.asyncio.connection import Connection
 
-from projections.redis_client import _PackedByHiredis, relay_client
+from eventlog.redis_client import _PackedByHiredis, relay_client
 
 FIELDS = {"event_id": b"7d1b", "type": b"MessageCreated", "data": '{"id": "msg_é"}'}
 

@@ -1,8 +1,6 @@
 """Reads from a Postgres read replica (THREADLOG_READ_DATABASE_URL) keep read-your-writes: a
 real streaming replica of an embedded Postgres, whose replay is paused while writes land."""
 
-import dataclasses
-
 import asyncpg
 import httpx
 import pytest
@@ -28,8 +26,12 @@ async def replica_url(primary_and_replica):
 @pytest.fixture
 async def url(primary_and_replica, settings, start_server):
     primary, replica = primary_and_replica
-    own = dataclasses.replace(
-        settings, database_url=primary, read_database_url=replica, read_your_writes_timeout=1.0
+    own = settings.model_copy(
+        update={
+            "database_url": primary,
+            "read_database_url": replica,
+            "read_your_writes_timeout": 1.0,
+        }
     )
     return await start_server(own)
 

@@ -2,14 +2,13 @@
 
 import asyncio
 import contextlib
-import dataclasses
 import json
 
 import aiohttp
 import httpx
 import pytest
 
-from projections.relay import thread_stream
+from eventlog.streams import stream_key
 
 from .conftest import KEY_A, KEY_B
 from .sse_client import SseStream
@@ -41,7 +40,7 @@ async def test_live_resume_and_end(base_url, settings, redis_client, db):
         messages_url = f"{base_url}/threads/{thread}/messages"
         # "From now" starts at what the relay has published: let thread.created be published
         # first, or it would (rightly) be the first live event.
-        key = thread_stream(settings.redis_prefix, thread)
+        key = stream_key(settings.redis_prefix, "thread", thread)
         for _ in range(200):
             if await redis_client.xlen(key):
                 break
@@ -67,9 +66,9 @@ async def test_live_resume_and_end(base_url, settings, redis_client, db):
 
         # Outside it: the thread's stream is trimmed empty, so only the log can answer.
         await redis_client.xtrim(
-            thread_stream(settings.redis_prefix, thread), maxlen=0, approximate=False
+            stream_key(settings.redis_prefix, "thread", thread), maxlen=0, approximate=False
         )
-        assert await redis_client.xlen(thread_stream(settings.redis_prefix, thread)) == 0
+        assert await redis_client.xlen(stream_key(settings.redis_prefix, "thread", thread)) == 0
         async with _sse(events_url, {"Last-Event-ID": ids[1]}) as stream:
             frames = await stream.take(3)
             assert [json.loads(f.data)["id"] for f in frames] == [m["id"] for m in sent[2:] + more]
@@ -77,7 +76,7 @@ async def test_live_resume_and_end(base_url, settings, redis_client, db):
                 f"{r['tx']}-{r['global_position']}"
                 for r in await db.fetch(
                     "select transaction_id::text as tx, global_position from events "
-                    "where thread_id = $1 order by version",
+                    "where stream_id = $1 order by version",
                     thread,
                 )
             ]
@@ -119,7 +118,7 @@ async def test_isolation_and_bad_resume_point(base_url):
 
 
 async def test_heartbeat_and_azure_route(settings, start_server):
-    quick = dataclasses.replace(settings, sse_heartbeat_seconds=0.1)
+    quick = settings.model_copy(update={"sse_heartbeat_seconds": 0.1})
     url = await start_server(quick, workers=False)
     async with httpx.AsyncClient(headers=AUTH) as http:
         thread = (await _post(http, f"{url}/threads", {}))["id"]

@@ -11,8 +11,8 @@ import httpx
 import jsonschema
 from pydantic import BaseModel, ConfigDict
 
+from eventlog.streams import stream_key
 from projections.envelope import StreamEvent
-from projections.relay import thread_stream
 from projections.subscriber import Subscriber, dead_letter_stream
 
 from .conftest import KEY_A, envelope_entry, tail_lines
@@ -53,7 +53,7 @@ async def _entries(redis_client, key: str, count: int) -> list:
 
 async def test_published_entries_match_the_shipped_schemas(base_url, settings, redis_client):
     thread = await _thread_with_history(base_url)
-    entries = await _entries(redis_client, thread_stream(settings.redis_prefix, thread), 6)
+    entries = await _entries(redis_client, stream_key(settings.redis_prefix, "thread", thread), 6)
     envelope_schema = json.loads((SCHEMAS / "envelope.schema.json").read_text())
     data_schema = json.loads((SCHEMAS / "data.schema.json").read_text())
     checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
@@ -154,7 +154,7 @@ async def _publish(base_url: str, count: int) -> str:
 async def test_group_member_crash_is_reclaimed(base_url, settings, redis_client):
     subscriber = Subscriber(redis_client, settings.redis_prefix)
     thread = await _publish(base_url, 5)
-    await _entries(redis_client, thread_stream(settings.redis_prefix, thread), 6)
+    await _entries(redis_client, stream_key(settings.redis_prefix, "thread", thread), 6)
     group = "g-" + secrets.token_hex(4)
     crashed = subscriber.group(group, "a", thread_id=thread, start="0", min_idle_ms=100)
     await crashed.ensure_group()
@@ -170,14 +170,14 @@ async def test_group_member_crash_is_reclaimed(base_url, settings, redis_client)
     rest = await survivor.read(count=10, block_ms=100)
     assert len(rest) == 2
     await survivor.ack(*rest)
-    key = thread_stream(settings.redis_prefix, thread)
+    key = stream_key(settings.redis_prefix, "thread", thread)
     assert (await redis_client.xpending(key, group))["pending"] == 0
 
 
 async def test_poison_event_goes_to_the_dead_letter_stream(base_url, settings, redis_client):
     subscriber = Subscriber(redis_client, settings.redis_prefix)
     thread = await _publish(base_url, 1)
-    key = thread_stream(settings.redis_prefix, thread)
+    key = stream_key(settings.redis_prefix, "thread", thread)
     await _entries(redis_client, key, 2)
     group = "dl-" + secrets.token_hex(4)
     member = subscriber.group(

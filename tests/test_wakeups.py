@@ -3,21 +3,22 @@ process, whose appends then send none (Postgres delivers every notification to e
 session of the database)."""
 
 import asyncio
-import dataclasses
 import datetime
 import uuid
 
 import httpx
 
+from eventlog.append import append
+from eventlog.database import connect, create_pool
+from eventlog.events import LoggedEvent
+from eventlog.positions import LogPosition
+from eventlog.streams import global_stream
 from projections.consumer import EVENTS_CHANNEL, LocalConsumers, LogConsumer
-from projections.log_reader import LogPosition
 from projections.projector import PROJECTED_CHANNEL, Projector
-from projections.relay import Relay, global_stream
+from projections.relay import Relay
 from service.app import apply_migrations
-from service.domain import events as ev
-from service.store.database import connect, create_pool
-from service.store.event_store import append
 from service.store.projection_wait import ProjectionWait
+from service.threads import events as ev
 
 from .conftest import KEY_A, PROJECT_A
 
@@ -42,7 +43,7 @@ async def _new_thread(pool, thread: str, *, notify: bool = False) -> LogPosition
         [ev.thread_created(thread, 1, None, None)],
         [uuid.uuid4()],
         {},
-        create=True,
+        new_category="thread",
         notify=notify,
     )
     return LogPosition.of(appended)
@@ -88,8 +89,8 @@ async def test_a_poke_wakes_a_consumer_that_would_otherwise_sleep_and_it_tells_i
 async def test_only_a_process_without_active_consumers_notifies(
     settings, make_database, make_prefix, start_server
 ):
-    own = dataclasses.replace(
-        settings, database_url=await make_database(), redis_prefix=make_prefix()
+    own = settings.model_copy(
+        update={"database_url": await make_database(), "redis_prefix": make_prefix()}
     )
     with_workers = await start_server(own)
     api_only = await start_server(own, workers=False)
@@ -153,10 +154,10 @@ async def test_a_relay_fed_by_the_projector_publishes_what_it_read_without_readi
         await pool.close()
 
 
-def _events(*positions: tuple[int, int]) -> list[ev.LoggedEvent]:
+def _events(*positions: tuple[int, int]) -> list[LoggedEvent]:
     at = datetime.datetime.now(datetime.UTC)
     return [
-        ev.LoggedEvent(pos, tx, "thread_x", n, uuid.uuid4(), "ThreadCreated", {}, {}, at)
+        LoggedEvent(pos, tx, "thread_x", "thread", n, uuid.uuid4(), "ThreadCreated", {}, {}, at)
         for n, (tx, pos) in enumerate(positions, 1)
     ]
 
@@ -201,6 +202,8 @@ def test_a_fed_consumer_ahead_of_its_upstream_is_woken_directly():
     fed._wake, fed.position = asyncio.Event(), LogPosition(10, 5)
     assert not fed.woken_by_upstream, "its upstream does not follow the log"
     upstream._wake, upstream.read_to = asyncio.Event(), LogPosition(9, 4)
+    assert not fed.woken_by_upstream, "its upstream has yet to catch up with the log"
+    upstream._caught_up = True
     assert not fed.woken_by_upstream, "its upstream has yet to read as far as it stands"
     LocalConsumers((upstream, fed)).poke()
     assert fed._wake.is_set()

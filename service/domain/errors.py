@@ -24,5 +24,7 @@ class NotFound(ApiError):
     status = 404
 
 
-def thread_not_found(thread_id: str) -> NotFound:
-    return NotFound(f"No thread found with id '{thread_id}'.", param="thread_id")
+def not_found(kind: str, object_id: str, param: str) -> NotFound:
+    """OpenAI's words for an object that does not exist (for this project): "No thread found
+    with id '...'."."""
+    return NotFound(f"No {kind} found with id '{object_id}'.", param=param)

@@ -18,9 +18,6 @@ def _random_suffix() -> str:
             return text[:LENGTH].decode()
 
 
-def new_thread_id() -> str:
-    return "thread_" + _random_suffix()
-
-
-def new_message_id() -> str:
-    return "msg_" + _random_suffix()
+def new_id(prefix: str) -> str:
+    """A new id of a kind: "thread", "msg", "conv"... ("thread_" and 24 characters)."""
+    return f"{prefix}_{_random_suffix()}"

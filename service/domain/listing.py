@@ -1,8 +1,8 @@
-"""Listing a thread's messages: query parameters and how a page is cut from the thread.
+"""Listing what a stream holds (a thread's messages...): query parameters and how a page is cut.
 
-Order is the thread's own order (the version of each MessageCreated event), never a clock.
-`after` and `before` may come together (the official SDK merges `after` into the original
-query): the page is then what lies between them, from the `after` side.
+Order is the stream's own order (the version of the event that created each object), never a
+clock. `after` and `before` may come together (the official SDK merges `after` into the
+original query): the page is then what lies between them, from the `after` side.
 """
 
 from dataclasses import dataclass
@@ -20,12 +20,11 @@ class ListQuery:
     order: Literal["asc", "desc"]
     after: str | None
     before: str | None
-    run_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class PagePlan:
-    """How to scan (message_view by position): direction, exclusive bounds, and whether the
+    """How to scan (a view by position): direction, exclusive bounds, and whether the
     rows come back in the opposite order to the list's and must be reversed."""
 
     direction: Literal["up", "down"]
@@ -34,7 +33,8 @@ class PagePlan:
     reverse: bool
 
 
-def _one(query: object, name: str) -> str | None:
+def one_value(query: object, name: str) -> str | None:
+    """A query parameter's value (the last, when the name repeats), without U+0000."""
     values = query.getall(name, [])  # type: ignore[attr-defined]
     value = values[-1] if values else None
     if value is not None and "\x00" in value:
@@ -48,7 +48,7 @@ def _one(query: object, name: str) -> str | None:
 
 def parse_list_query(query: object) -> ListQuery:
     """Reads the query string (a multidict); the last value wins when a name repeats."""
-    raw_limit = _one(query, "limit")
+    raw_limit = one_value(query, "limit")
     if raw_limit is None or raw_limit == "":
         limit = LIMIT_DEFAULT
     else:
@@ -74,7 +74,7 @@ def parse_list_query(query: object) -> ListQuery:
                 param="limit",
                 code="integer_above_max_value",
             )
-    order = _one(query, "order") or "desc"
+    order = one_value(query, "order") or "desc"
     if order not in ("asc", "desc"):
         raise InvalidRequest(
             f"Invalid value: '{order}'. Supported values are: 'asc' and 'desc'.",
@@ -84,9 +84,8 @@ def parse_list_query(query: object) -> ListQuery:
     return ListQuery(
         limit=limit,
         order=order,  # type: ignore[arg-type]
-        after=_one(query, "after") or None,
-        before=_one(query, "before") or None,
-        run_id=_one(query, "run_id") or None,
+        after=one_value(query, "after") or None,
+        before=one_value(query, "before") or None,
     )
 
 
@@ -99,9 +98,11 @@ def plan_page(q: ListQuery) -> PagePlan:
     return PagePlan("up" if backwards else "down", q.before, q.after, backwards)
 
 
-def cursor_not_in_thread(param: str, cursor: str, thread_id: str) -> InvalidRequest:
+def cursor_not_in(param: str, cursor: str, what: str) -> InvalidRequest:
+    """A cursor that is not an object of the list: `what` says whose ("a message of thread
+    'thread_...'")."""
     return InvalidRequest(
-        f"Invalid '{param}': '{cursor}' is not a message of thread '{thread_id}'.",
+        f"Invalid '{param}': '{cursor}' is not {what}.",
         param=param,
         code="invalid_value",
     )

@@ -1,19 +1,18 @@
-"""Request bodies of the official schema, validated by pydantic, and OpenAI-style errors.
+"""What every request body shares: strict pydantic models, metadata, and OpenAI-style errors.
 
-Models are strict (no coercion: an integer is not a string) and forbid unknown fields, as the
-hosted API does. Unions use callable discriminators whose tags start with '#', so an error's
-location can be turned back into the parameter path the client sent (``content[0].text``).
+Each resource's models (service/threads/requests.py, ...) build on these. Models are strict
+(no coercion: an integer is not a string) and forbid unknown fields, as the hosted API does.
+Unions use callable discriminators whose tags start with '#', so an error's location can be
+turned back into the parameter path the client sent (``content[0].text``).
 """
 
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
-    Discriminator,
     Field,
-    Tag,
     ValidationError,
     field_validator,
 )
@@ -23,15 +22,10 @@ from .errors import InvalidRequest
 
 M = TypeVar("M", bound=BaseModel)
 
-# Limits the hosted API documents or enforces. Metadata: 16 pairs, keys <= 64, values <= 512.
+# Metadata limits the hosted API documents or enforces: 16 pairs, keys <= 64, values <= 512.
 METADATA_MAX_PAIRS = 16
 METADATA_KEY_MAX = 64
 METADATA_VALUE_MAX = 512
-CONTENT_MAX_CHARS = 256_000
-CONTENT_MAX_CHARS_V1 = 32_768
-MESSAGES_PER_THREAD_CREATE_MAX = 32
-ATTACHMENTS_MAX = 10
-CONTENT_PARTS_MAX = 100
 
 
 def _no_null_character(value: str) -> str:
@@ -44,7 +38,7 @@ def _no_null_character(value: str) -> str:
 Text = Annotated[str, AfterValidator(_no_null_character)]
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
@@ -54,7 +48,7 @@ Metadata = dict[
 ]
 
 
-class _HasMetadata(_Strict):
+class HasMetadata(Strict):
     metadata: Metadata | None = None
 
     @field_validator("metadata")
@@ -71,155 +65,10 @@ class _HasMetadata(_Strict):
         return value
 
 
-def _by_type(value: Any) -> str | None:
+def by_type(value: Any) -> str | None:
     """The union tag of a part or tool: from a JSON object, or a model when serialising."""
     kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
     return "#" + kind if isinstance(kind, str) else None
-
-
-Detail = Literal["auto", "low", "high"]
-
-
-class TextPart(_Strict):
-    type: Literal["text"]
-    text: Annotated[Text, Field(min_length=1, max_length=CONTENT_MAX_CHARS)]
-
-
-class ImageFile(_Strict):
-    file_id: Annotated[Text, Field(min_length=1)]
-    detail: Detail | None = None
-
-
-class ImageFilePart(_Strict):
-    type: Literal["image_file"]
-    image_file: ImageFile
-
-
-class ImageUrl(_Strict):
-    url: Annotated[Text, Field(min_length=1)]
-    detail: Detail | None = None
-
-
-class ImageUrlPart(_Strict):
-    type: Literal["image_url"]
-    image_url: ImageUrl
-
-
-ContentPart = Annotated[
-    Annotated[TextPart, Tag("#text")]
-    | Annotated[ImageFilePart, Tag("#image_file")]
-    | Annotated[ImageUrlPart, Tag("#image_url")],
-    Discriminator(_by_type),
-]
-
-
-def _str_or_list(value: Any) -> str | None:
-    if isinstance(value, str):
-        return "#string"
-    if isinstance(value, list):
-        return "#array"
-    return None
-
-
-Content = Annotated[
-    Annotated[Annotated[Text, Field(min_length=1, max_length=CONTENT_MAX_CHARS)], Tag("#string")]
-    | Annotated[
-        Annotated[list[ContentPart], Field(min_length=1, max_length=CONTENT_PARTS_MAX)],
-        Tag("#array"),
-    ],
-    Discriminator(_str_or_list),
-]
-
-
-class CodeInterpreterTool(_Strict):
-    type: Literal["code_interpreter"]
-
-
-class FileSearchTool(_Strict):
-    type: Literal["file_search"]
-
-
-Tool = Annotated[
-    Annotated[CodeInterpreterTool, Tag("#code_interpreter")]
-    | Annotated[FileSearchTool, Tag("#file_search")],
-    Discriminator(_by_type),
-]
-
-
-class Attachment(_Strict):
-    file_id: Annotated[Text, Field(min_length=1)]
-    tools: list[Tool]
-
-
-class CreateMessage(_HasMetadata):
-    role: Literal["user", "assistant"]
-    content: Content
-    attachments: Annotated[list[Attachment], Field(max_length=ATTACHMENTS_MAX)] | None = None
-
-
-class CodeInterpreterResources(_Strict):
-    file_ids: Annotated[list[Text], Field(max_length=20)] = []
-
-
-class FileSearchResources(_Strict):
-    vector_store_ids: Annotated[list[Text], Field(max_length=1)] | None = None
-
-
-class ToolResources(_Strict):
-    code_interpreter: CodeInterpreterResources | None = None
-    file_search: FileSearchResources | None = None
-
-
-class CreateThread(_HasMetadata):
-    messages: (
-        Annotated[list[CreateMessage], Field(max_length=MESSAGES_PER_THREAD_CREATE_MAX)] | None
-    ) = None
-    tool_resources: ToolResources | None = None
-
-
-class ModifyThread(_HasMetadata):
-    tool_resources: ToolResources | None = None
-
-
-class ModifyMessage(_HasMetadata):
-    pass
-
-
-# Azure's Assistants v1 shape (api-version 2024-02-15-preview and its siblings): a message is a
-# user's string with up to 10 file ids; threads have no tool resources.
-class CreateMessageV1(_HasMetadata):
-    role: Literal["user"]
-    content: Annotated[Text, Field(min_length=1, max_length=CONTENT_MAX_CHARS_V1)]
-    file_ids: Annotated[
-        list[Annotated[Text, Field(min_length=1)]], Field(min_length=1, max_length=ATTACHMENTS_MAX)
-    ] = []
-
-    def as_v2(self) -> CreateMessage:
-        """The same message in the v2 shape: each file is an attachment with no tools."""
-        return CreateMessage.model_construct(
-            role=self.role,
-            content=self.content,
-            attachments=[Attachment.model_construct(file_id=f, tools=[]) for f in self.file_ids],
-            metadata=self.metadata,
-        )
-
-
-class CreateThreadV1(_HasMetadata):
-    messages: (
-        Annotated[list[CreateMessageV1], Field(max_length=MESSAGES_PER_THREAD_CREATE_MAX)] | None
-    ) = None
-
-    def as_v2(self) -> CreateThread:
-        return CreateThread.model_construct(
-            messages=[m.as_v2() for m in self.messages or ()],
-            metadata=self.metadata,
-            tool_resources=None,
-        )
-
-
-class ModifyThreadV1(_HasMetadata):
-    def as_v2(self) -> ModifyThread:
-        return ModifyThread.model_construct(metadata=self.metadata, tool_resources=None)
 
 
 def parse_body(model: type[M], body: bytes) -> M:

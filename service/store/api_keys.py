@@ -4,8 +4,8 @@ from typing import Any
 
 import asyncpg
 
-from .database import Pool
-from .sql import query
+from eventlog.database import Pool
+from eventlog.sql import query
 
 
 async def insert(

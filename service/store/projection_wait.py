@@ -15,10 +15,10 @@ import itertools
 import logging
 from collections.abc import Callable
 
-from projections.log_reader import LogPosition, read_checkpoint
+from eventlog.database import Listener, connect
+from eventlog.positions import LogPosition
+from eventlog.reader import read_checkpoint
 from projections.projector import PROJECTED_CHANNEL
-
-from .database import Listener, connect
 
 log = logging.getLogger(__name__)
 

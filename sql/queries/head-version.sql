@@ -1,3 +1,3 @@
--- A thread's current version from its stream head (None: no such thread for this project, or
+-- A stream's current version from its head (None: no such stream for this project, or
 -- deleted): what a read on a replica must see before it answers.
-select version from stream_heads where thread_id = $1 and project = $2 and not deleted
+select version from stream_heads where stream_id = $1 and project = $2 and not deleted

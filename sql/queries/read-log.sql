@@ -3,7 +3,8 @@
 -- event can still commit behind the cursor (a plain "global_position > $last" skips late commits).
 select global_position,
        transaction_id::text::bigint as transaction_id,
-       thread_id,
+       stream_id,
+       category,
        version,
        event_id,
        type,

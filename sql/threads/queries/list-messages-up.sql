@@ -1,4 +1,4 @@
--- One page of a thread's messages, scanning position descending: one index range scan on
+-- One page of a thread's messages, scanning position ascending: one index range scan on
 -- message_view (thread_id, position), whatever the size of the thread or the table.
 -- $3 and $4 are message ids whose positions bound the page (exclusive; null for none);
 -- their positions come back so the caller can tell a cursor that is not in the thread.
@@ -6,8 +6,8 @@
 with head as (
     select h.version as head_version, coalesce(t.version, 0) as view_version
     from stream_heads h
-    left join thread_view t on t.id = h.thread_id
-    where h.thread_id = $1 and h.project = $2 and not h.deleted
+    left join thread_view t on t.id = h.stream_id
+    where h.stream_id = $1 and h.project = $2 and not h.deleted
 ), bounds as (
     select (select position from message_view where thread_id = $1 and id = $3) as lower_position,
            (select position from message_view where thread_id = $1 and id = $4) as upper_position
@@ -25,7 +25,7 @@ left join lateral (
           and m.position > coalesce(bounds.lower_position, 0)
           and m.position < coalesce(bounds.upper_position, 9223372036854775807)
           and ($6::text is null or m.run_id = $6::text)
-        order by m.position desc
+        order by m.position asc
         -- A constant bound, the largest page there is (limit 100, plus one row to tell
         -- has_more), gives every plan a row estimate of one page, a generic plan included (it
         -- cannot see $5): walking the index then always beats reading the whole thread and

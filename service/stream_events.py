@@ -1,28 +1,28 @@
-"""A thread's events since a position, for a subscriber resuming after a disconnect.
+"""A stream's events since a position, for a subscriber resuming after a disconnect.
 
-From Redis when its thread stream still holds everything after that position; from the log
+From Redis when the stream's key still holds everything after that position; from the log
 itself, through the commit-order reader, when trimming has taken some of it (or Redis is out
-of reach). Either way the events come in the thread's order, as StreamEvents.
+of reach). Either way the events come in the stream's order, as StreamEvents.
 """
 
 from collections.abc import AsyncIterator
 
 from redis.exceptions import ResponseError
 
+from eventlog.database import Pool
+from eventlog.positions import LogPosition
+from eventlog.reader import read_after
+from eventlog.redis_client import REDIS_ERRORS, Client
+from eventlog.registry import known
 from projections.envelope import StreamEvent, as_text, envelope
-from projections.log_reader import LogPosition, read_after
-from projections.redis_client import REDIS_ERRORS, Client
-from projections.relay import thread_stream
-
-from .store.database import Pool
 
 BATCH = 500
 
 
 async def events_after(
-    pool: Pool, client: Client, prefix: str, thread_id: str, after: LogPosition
+    pool: Pool, client: Client, key: str, stream_id: str, after: LogPosition
 ) -> AsyncIterator[StreamEvent]:
-    key = thread_stream(prefix, thread_id)
+    """`key`: the stream's Redis key (eventlog/streams.py)."""
     try:
         if await _redis_has_everything_after(client, key, after):
             for entry_id, fields in await client.xrange(key, min=f"({after}", max="+"):
@@ -30,15 +30,16 @@ async def events_after(
             return
     except REDIS_ERRORS:
         pass
-    async for event in backfill(pool, thread_id, after):
+    async for event in backfill(pool, stream_id, after):
         yield event
 
 
-async def backfill(pool: Pool, thread_id: str, after: LogPosition) -> AsyncIterator[StreamEvent]:
-    """From the log, in batches: a long thread is never held in memory at once."""
+async def backfill(pool: Pool, stream_id: str, after: LogPosition) -> AsyncIterator[StreamEvent]:
+    """From the log, in batches: a long stream is never held in memory at once. Events of a
+    type this release does not know are left out, as the relay leaves them out of Redis."""
     while True:
-        batch = await read_after(pool, after, BATCH, thread_id=thread_id)
-        for event in batch:
+        batch = await read_after(pool, after, BATCH, stream_id=stream_id)
+        for event in known(batch)[0]:
             yield StreamEvent.from_entry(event.position, envelope(event))
         if len(batch) < BATCH:
             return

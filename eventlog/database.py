@@ -177,13 +177,26 @@ async def create_pool(dsn: str, *, min_size: int = 10, max_size: int = 10) -> Po
     backend's start and its first statements' planning, tens of ms: at start-up, not under the
     first burst of requests, which otherwise queued behind the connections being opened."""
     pool = Pool(dsn, max_size)
-    await pool.open(min(min_size, max_size))
+    try:
+        await pool.open(min(min_size, max_size))
+    except BaseException:
+        # Cancelled while opening (a start-up interrupted): the connections already open
+        # belong to no one else.
+        pool.terminate()
+        raise
     return pool
 
 
 async def connect(dsn: str, **options) -> asyncpg.Connection:
+    """A connection with this project's codecs and type lookups. One that fails or is
+    cancelled while being set up is cut before the error goes on: left open, it would be
+    garbage-collected with asyncpg's "unclosed connection" warning, and hold a backend until."""
     conn = await asyncpg.connect(dsn, **options)
-    await init_connection(conn)
+    try:
+        await init_connection(conn)
+    except BaseException:
+        conn.terminate()
+        raise
     return conn
 
 

@@ -1,4 +1,4 @@
-"""Events of a thread's life, as stored in the log.
+"""Events of a thread's life, as stored in the log (a thread is a stream of category "thread").
 
 Every event's ``data`` carries the whole state of the object it describes after the change, in
 the shape the API renders (content parts already in their response form). A replay never needs
@@ -6,65 +6,41 @@ the request that caused it, and the relay can publish the full object from the e
 ``created_at`` is decided once, when the first event is made.
 """
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
-from .event_types import (  # noqa: F401  (re-exported: the event vocabulary lives here)
-    EVENT_NAMES,
-    MESSAGE_CREATED,
-    MESSAGE_DELETED,
-    MESSAGE_MODIFIED,
-    THREAD_CREATED,
-    THREAD_DELETED,
-    THREAD_MODIFIED,
-)
+from eventlog.events import NewEvent
+
+from ..domain.ids import new_id
 from .requests import Attachment, CreateMessage, TextPart, ToolResources
-from .upcasting import upcast
+
+# The category of a thread's stream in the log.
+CATEGORY = "thread"
+
+THREAD_CREATED = "ThreadCreated"
+THREAD_MODIFIED = "ThreadModified"
+THREAD_DELETED = "ThreadDeleted"
+MESSAGE_CREATED = "MessageCreated"
+MESSAGE_MODIFIED = "MessageModified"
+MESSAGE_DELETED = "MessageDeleted"
+
+# The OpenAI-style name each event type is published under. OpenAI names the first two; the
+# others are this service's extensions, named in the same style.
+EVENT_NAMES = {
+    THREAD_CREATED: "thread.created",
+    THREAD_MODIFIED: "thread.modified",
+    THREAD_DELETED: "thread.deleted",
+    MESSAGE_CREATED: "thread.message.created",
+    MESSAGE_MODIFIED: "thread.message.modified",
+    MESSAGE_DELETED: "thread.message.deleted",
+}
 
 
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An event about to be appended; its id is given at append time."""
-
-    type: str
-    data: dict[str, Any]
+def new_thread_id() -> str:
+    return new_id("thread")
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedEvent:
-    """An event as read back from the log, in commit order."""
-
-    global_position: int
-    transaction_id: int
-    thread_id: str
-    version: int
-    event_id: UUID
-    type: str
-    data: dict[str, Any]
-    metadata: dict[str, Any]
-    recorded_at: datetime
-
-    @property
-    def position(self) -> str:
-        """The event's place in commit order, written like a Redis stream id."""
-        return f"{self.transaction_id}-{self.global_position}"
-
-    @classmethod
-    def from_log(cls, row: Any) -> "LoggedEvent":
-        """From a row of the events table (any mapping), its data upcast to today's shape."""
-        return cls(
-            global_position=row["global_position"],
-            transaction_id=row["transaction_id"],
-            thread_id=row["thread_id"],
-            version=row["version"],
-            event_id=row["event_id"],
-            type=row["type"],
-            data=upcast(row["type"], row["data"]),
-            metadata=row["metadata"],
-            recorded_at=row["recorded_at"],
-        )
+def new_message_id() -> str:
+    return new_id("msg")
 
 
 def thread_created(

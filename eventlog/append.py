@@ -1,4 +1,4 @@
-"""The write side: appending events to a thread's stream in the log."""
+"""The write side: appending events to a stream of the log."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -6,9 +6,9 @@ from uuid import UUID
 
 import asyncpg
 
-from ..domain.events import LoggedEvent, NewEvent
-from ..metrics import APPEND_SECONDS
 from .database import Pool
+from .events import LoggedEvent, NewEvent
+from .metrics import APPEND_SECONDS
 from .sql import query
 
 
@@ -22,39 +22,41 @@ class Appended:
 
 
 class VersionConflict(Exception):
-    """The thread moved on since the state the caller decided from."""
+    """The stream moved on since the state the caller decided from."""
 
 
 class DuplicateEvents(Exception):
     """The event ids are already in the log: an idempotent retry."""
 
 
-class ThreadIdTaken(Exception):
-    """A new thread's id collided with an existing one."""
+class StreamIdTaken(Exception):
+    """A new stream's id collided with an existing one."""
 
 
 async def append(
     pool: Pool,
-    thread_id: str,
+    stream_id: str,
     project: str,
     events: list[NewEvent],
     event_ids: list[UUID],
     metadata: dict[str, Any],
     *,
-    create: bool = False,
+    new_category: str | None = None,
     expected_version: int | None = None,
     delete: bool = False,
     notify: bool = True,
 ) -> Appended | None:
-    """Appends in one statement; None when the thread does not exist for this project.
-    `notify` False leaves waking the log's consumers to the caller."""
+    """Appends in one statement; None when the stream does not exist for this project.
+    `new_category`: the stream is new, of that category (a thread, a conversation); an append
+    to an existing stream takes the category it was created with. `notify` False leaves
+    waking the log's consumers to the caller."""
     try:
         with APPEND_SECONDS.time():
             row = await pool.fetchrow(
                 query("append-events"),
-                thread_id,
+                stream_id,
+                new_category,
                 project,
-                create,
                 expected_version,
                 delete,
                 event_ids,
@@ -64,13 +66,13 @@ async def append(
                 notify,
             )
     except asyncpg.SerializationError as exc:
-        raise VersionConflict(thread_id) from exc
+        raise VersionConflict(stream_id) from exc
     except asyncpg.UniqueViolationError as exc:
         # Each unique constraint has its own meaning; none is silently ignored.
         if exc.constraint_name == "events_event_id_key":
-            raise DuplicateEvents(thread_id) from exc
+            raise DuplicateEvents(stream_id) from exc
         if exc.constraint_name == "stream_heads_pkey":
-            raise ThreadIdTaken(thread_id) from exc
+            raise StreamIdTaken(stream_id) from exc
         raise
     if row is None:
         return None

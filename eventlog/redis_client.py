@@ -9,7 +9,6 @@ command in Python, 2 us in hiredis, the same bytes.
 
 import hiredis
 import redis.asyncio as redis
-from redis._parsers.commands import AsyncCommandsParser
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
@@ -36,35 +35,58 @@ def _packed(base: type) -> type:
     return type(base.__name__, (_PackedByHiredis, base), {})
 
 
-class _StreamKeysParser(AsyncCommandsParser):
-    """Finds the keys of XREAD and XREADGROUP itself. The cluster client routes a command by its
-    keys, and for a command whose keys move (these two) it asks a node with COMMAND GETKEYS,
-    twice per read: two round trips added to every blocking read of the streams."""
-
-    async def get_keys(self, *args):
-        name = str(args[0]).upper()
-        if name not in ("XREAD", "XREADGROUP"):
-            return await super().get_keys(*args)
-        words = [a.decode() if isinstance(a, bytes) else str(a) for a in args]
-        i = 4 if name == "XREADGROUP" else 1  # past GROUP <group> <consumer>
-        while i < len(words) and words[i].upper() != "STREAMS":
-            i += 1 if words[i].upper() == "NOACK" else 2  # COUNT n, BLOCK ms
-        streams = args[i + 1 :]
-        return list(streams[: len(streams) // 2])
-
-
 def connect_redis(url: str, *, cluster: bool = False, **options) -> Client:
     """A client for the server at `url`; with `cluster`, for the Redis Cluster that server is a
     node of (the others are discovered from it)."""
     if not cluster:
         return redis.from_url(url, **options)
-    client = RedisCluster.from_url(url, **options)
-    client.commands_parser = _StreamKeysParser()
-    return client
+    return RedisCluster.from_url(url, **options)
 
 
 def is_cluster(client: Client) -> bool:
     return isinstance(client, RedisCluster)
+
+
+# Blocking reads of streams that share a slot (stream_reads.read_groups makes such groups).
+# On a cluster they go straight to the node that serves the slot: routed by their keys, the
+# cluster client would ask a node for XREAD's keys (COMMAND GETKEYS) before every read, a
+# round trip added to each. A node that no longer serves the slot answers MOVED, which the
+# callers' retry covers, and the client's slot map learns of the move from it.
+
+
+async def xread(client: Client, streams: dict[str, str], *, count: int, block: int | None):
+    if not is_cluster(client):
+        return await client.xread(streams, count=count, block=block)
+    return await _on_slot_node(client, "XREAD", _read_options(count, block), streams)
+
+
+async def xreadgroup(
+    client: Client,
+    group: str,
+    consumer: str,
+    streams: dict[str, str],
+    *,
+    count: int,
+    block: int | None,
+):
+    if not is_cluster(client):
+        return await client.xreadgroup(group, consumer, streams, count=count, block=block)
+    options = ("GROUP", group, consumer, *_read_options(count, block))
+    return await _on_slot_node(client, "XREADGROUP", options, streams)
+
+
+def _read_options(count: int, block: int | None) -> tuple:
+    return ("COUNT", count) + (("BLOCK", block) if block is not None else ())
+
+
+async def _on_slot_node(client: RedisCluster, command: str, options: tuple, streams: dict):
+    # Returns at once once the client knows the cluster, unless an error (a MOVED) asked for
+    # the topology to be read again.
+    await client.initialize()
+    node = client.get_node_from_key(next(iter(streams)))
+    return await client.execute_command(
+        command, *options, "STREAMS", *streams, *streams.values(), target_nodes=node
+    )
 
 
 def relay_client(url: str, *, cluster: bool = False) -> Client:

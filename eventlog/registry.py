@@ -1,0 +1,91 @@
+"""What the kernel knows of resources: their event types and their projections.
+
+A resource (service/threads/, ...) registers once, at import of service/resources.py, the one
+place that lists them. The projector, `rebuild` and `verify` iterate the projections; the
+relay and the backfills render events through their types. An event whose type no resource
+registered (written by a newer release, during a rolling deploy) is skipped and counted where
+it is met, never a reason to stop: the log goes on being consumed around it.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .events import LoggedEvent
+from .upcasting import Upcaster, add_upcaster
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    name: str
+    # The OpenAI-style name subscribers see ("thread.message.created").
+    published_as: str
+    # The object the event describes, as the API renders it (what subscribers get as data).
+    render: Callable[[LoggedEvent], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """One view: the event types it reads, how a batch of them folds into the changes to
+    write (JSON), and the SQL function that writes them, `function(changes jsonb)`. The
+    function writes only its own table, so projections apply in any order."""
+
+    view: str
+    function: str
+    event_types: frozenset[str]
+    fold: Callable[[list[LoggedEvent]], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    category: str
+    event_types: tuple[EventType, ...]
+    projections: tuple[Projection, ...]
+    upcasters: dict[str, tuple[Upcaster, ...]] = field(default_factory=dict)
+
+
+_EVENT_TYPES: dict[str, EventType] = {}
+_PROJECTIONS: dict[str, Projection] = {}
+_CATEGORIES: set[str] = set()
+
+
+def register(resource: Resource) -> None:
+    """Makes a resource's events and views known; registering the same one again is a no-op."""
+    for event_type in resource.event_types:
+        known = _EVENT_TYPES.setdefault(event_type.name, event_type)
+        if known is not event_type:
+            raise ValueError(f"event type {event_type.name!r} is registered twice")
+    for projection in resource.projections:
+        known = _PROJECTIONS.setdefault(projection.view, projection)
+        if known is not projection:
+            raise ValueError(f"view {projection.view!r} is registered twice")
+    for name, steps in resource.upcasters.items():
+        for step in steps:
+            add_upcaster(name, step)
+    _CATEGORIES.add(resource.category)
+
+
+def event_type(name: str) -> EventType | None:
+    return _EVENT_TYPES.get(name)
+
+
+def projections() -> tuple[Projection, ...]:
+    """Every registered projection, in the order they registered (a stable statement text)."""
+    return tuple(_PROJECTIONS.values())
+
+
+def views() -> tuple[str, ...]:
+    return tuple(p.view for p in _PROJECTIONS.values())
+
+
+def categories() -> frozenset[str]:
+    return frozenset(_CATEGORIES)
+
+
+def known(events: Iterable[LoggedEvent]) -> tuple[list[LoggedEvent], list[LoggedEvent]]:
+    """The events whose type is registered, and those whose type is not."""
+    ours: list[LoggedEvent] = []
+    unknown: list[LoggedEvent] = []
+    for event in events:
+        (ours if event.type in _EVENT_TYPES else unknown).append(event)
+    return ours, unknown
