@@ -28,12 +28,23 @@ class EventType:
 class Projection:
     """One view: the event types it reads, how a batch of them folds into the changes to
     write (JSON), and the SQL function that writes them, `function(changes jsonb)`. The
-    function writes only its own table, so projections apply in any order."""
+    function writes only its own table, so projections apply in any order.
+
+    `versions_of`: the category whose streams' projected version this view keeps, which
+    readers wait on for read-your-writes. It is handed every event of that category, of a
+    type this release does not know as well, so that such an event still counts as
+    projected: the fold moves the version and changes nothing else."""
 
     view: str
     function: str
     event_types: frozenset[str]
     fold: Callable[[list[LoggedEvent]], Any]
+    versions_of: str | None = None
+
+    def reads(self, event: LoggedEvent) -> bool:
+        if event.type in self.event_types:
+            return True
+        return event.category == self.versions_of and event.type not in _EVENT_TYPES
 
 
 @dataclass(frozen=True, slots=True)

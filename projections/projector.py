@@ -46,12 +46,12 @@ async def apply_to_views(
     consumer's name and the batch's last position) moves that checkpoint and notifies, in the
     same transaction. Unqualified table names: the caller's search_path picks the tables (the
     live views, a rebuild's, or a verification's)."""
-    ours, unknown = known(events)
-    for event in unknown:
-        # Written by a newer release: no view here reads it, and the log moves on around it.
+    for event in known(events)[1]:
+        # Written by a newer release: it changes no view here (only the versions its stream's
+        # view keeps), and the log moves on around it.
         UNKNOWN_EVENTS.labels(consumer, event.type).inc()
     views = projections()
-    changes = [p.fold([e for e in ours if e.type in p.event_types]) for p in views]
+    changes = [p.fold([e for e in events if p.reads(e)]) for p in views]
     args: list[object] = list(changes)
     if checkpoint is not None:
         name, at = checkpoint

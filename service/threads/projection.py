@@ -92,6 +92,7 @@ RESOURCE = Resource(
             function="threadlog_apply_thread_view",
             event_types=frozenset(_RENDER),
             fold=fold_thread_view,
+            versions_of=ev.CATEGORY,
         ),
         Projection(
             view="message_view",
