@@ -3,29 +3,86 @@
 TEST_DATABASE_URL / TEST_REDIS_URL point at servers to use; without them, embedded servers are
 started once for the session. Each run creates its own database (dropped at the end) and uses
 its own Redis key prefix (deleted at the end), so a developer's data is never touched.
+
+Two tiers, marked here as they are collected: `unit` (tests/unit/: no server, no connection,
+the whole tier in seconds; `pytest -m unit`) and `integration` (every other test, against the
+real servers; `pytest -m integration`). The server fixtures start nothing until a test asks.
+Shared helpers are in tests/helpers.py.
 """
+
+from __future__ import annotations
 
 import asyncio
 import os
 import secrets
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import asyncpg
-import openai
 import pytest
-import redis.asyncio as redis
-from aiohttp.test_utils import TestServer
 
-from eventlog.database import connect
-from service.app import create_app
+from bench.db import create_database, delete_keys, drop_database
 from service.config import Settings
+
+if TYPE_CHECKING:
+    import asyncpg
+    import openai
+    import redis.asyncio as redis
+    from aiohttp.test_utils import TestServer
 
 KEY_A, PROJECT_A = "sk-test-a", "project-a"
 KEY_B, PROJECT_B = "sk-test-b", "project-b"
 API_KEYS = {KEY_A: PROJECT_A, KEY_B: PROJECT_B}
+
+UNIT_TESTS = Path(__file__).parent / "unit"
+# The fixtures of this module: each needs a server (or starts one).
+SERVER_FIXTURES = frozenset(
+    {
+        "server_urls",
+        "make_database",
+        "redis_client",
+        "make_prefix",
+        "settings",
+        "session_servers",
+        "start_server",
+        "base_url",
+        "client",
+        "db",
+        "own_servers",
+        "redis_cluster_url",
+    }
+)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under `-m unit` the modules outside tests/unit/ are not even imported (every test of
+    theirs is marked integration, so none would be selected): importing them, and generating
+    the schema tests, takes longer than the whole unit tier runs."""
+    if config.getoption("markexpr", "").strip() != "unit":
+        return None
+    tests = UNIT_TESTS.parent
+    if collection_path == tests or not collection_path.is_relative_to(tests):
+        return None
+    if collection_path == UNIT_TESTS or collection_path.is_relative_to(UNIT_TESTS):
+        return None
+    return collection_path.is_dir() or collection_path.name.startswith("test_")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test by its tier before `-m` selects, and keeps the unit tier off servers."""
+    for item in items:
+        if not item.path.is_relative_to(UNIT_TESTS):
+            item.add_marker(pytest.mark.integration)
+            continue
+        item.add_marker(pytest.mark.unit)
+        wanted = SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        if wanted:
+            raise pytest.UsageError(
+                f"{item.nodeid} is a unit test but asks for {', '.join(sorted(wanted))}: "
+                "tests that need a server belong outside tests/unit/"
+            )
 
 
 @pytest.fixture(scope="session")
@@ -46,11 +103,6 @@ def server_urls() -> tuple[str, str]:
             servers.stop()
 
 
-def _with_database(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
-
-
 @pytest.fixture(scope="session")
 async def make_database(server_urls) -> AsyncIterator[Callable[[], Awaitable[str]]]:
     """Creates fresh databases on the test server; all are dropped at the end of the run."""
@@ -59,32 +111,26 @@ async def make_database(server_urls) -> AsyncIterator[Callable[[], Awaitable[str
 
     async def make() -> str:
         name = f"threadlog_test_{secrets.token_hex(6)}"
-        conn = await asyncpg.connect(admin_url)
-        try:
-            await conn.execute(f'create database "{name}"')
-        finally:
-            await conn.close()
+        url = await create_database(admin_url, name)
         created.append(name)
-        return _with_database(admin_url, name)
+        return url
 
     yield make
-    conn = await asyncpg.connect(admin_url)
-    try:
-        for name in created:
-            await conn.execute(f'drop database if exists "{name}" with (force)')
-    finally:
-        await conn.close()
+    for name in created:
+        await drop_database(admin_url, name)
 
 
 @pytest.fixture(scope="session")
 async def redis_client(server_urls) -> AsyncIterator[redis.Redis]:
+    import redis.asyncio as redis
+
     client = redis.from_url(server_urls[1], decode_responses=True)
     yield client
     await client.aclose()
 
 
 @pytest.fixture(scope="session")
-async def make_prefix(redis_client) -> AsyncIterator[Callable[[], str]]:
+async def make_prefix(server_urls) -> AsyncIterator[Callable[[], str]]:
     """Fresh Redis key prefixes; every key under them is deleted at the end of the run."""
     made: list[str] = []
 
@@ -95,9 +141,7 @@ async def make_prefix(redis_client) -> AsyncIterator[Callable[[], str]]:
 
     yield make
     for prefix in made:
-        keys = [k async for k in redis_client.scan_iter(match=f"{prefix}:*", count=1000)]
-        if keys:
-            await redis_client.delete(*keys)
+        await delete_keys(server_urls[1], prefix)
 
 
 @pytest.fixture(scope="session")
@@ -120,6 +164,10 @@ class _Servers:
         self.running: list[TestServer] = []
 
     async def start(self, settings: Settings, *, workers: bool = True) -> str:
+        from aiohttp.test_utils import TestServer
+
+        from service.app import create_app
+
         server = TestServer(create_app(settings, workers=workers), host="127.0.0.1")
         await server.start_server()
         self.running.append(server)
@@ -154,12 +202,16 @@ async def base_url(settings, session_servers) -> str:
 
 @pytest.fixture
 async def client(base_url) -> AsyncIterator[openai.AsyncOpenAI]:
+    import openai
+
     async with openai.AsyncOpenAI(base_url=base_url, api_key=KEY_A, max_retries=0) as c:
         yield c
 
 
 @pytest.fixture
 async def db(settings) -> AsyncIterator[asyncpg.Connection]:
+    from eventlog.database import connect
+
     conn = await connect(settings.database_url)
     yield conn
     await conn.close()
@@ -192,36 +244,3 @@ def redis_cluster_url() -> str:
             yield url
         finally:
             cluster.stop()
-
-
-def envelope_entry(thread_id: str, position: str) -> dict[str, str]:
-    """A stream entry in the relay's envelope (schema 1), for tests that publish by hand."""
-    return {
-        "event_id": "7d3a3f0c-54a4-4d8e-9f59-1b5b2f8a9e10",
-        "type": "MessageCreated",
-        "event": "thread.message.created",
-        "thread_id": thread_id,
-        "version": "2",
-        "position": position,
-        "occurred_at": "2026-11-22T05:02:45.466696Z",
-        "project": "p",
-        "schema": "1",
-        "data": "{}",
-    }
-
-
-async def tail_lines(env: dict[str, str], count: int, *args: str) -> list[str]:
-    """The first `count` lines `threadlog tail` prints, run as a user would, configured by
-    `env` on top of this process's environment."""
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "service", "tail", *args),
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        return [
-            (await asyncio.wait_for(process.stdout.readline(), 10)).decode() for _ in range(count)
-        ]
-    finally:
-        process.terminate()
-        await process.wait()

@@ -13,7 +13,6 @@ from eventlog.database import connect, create_pool
 from eventlog.positions import START
 from eventlog.reader import read_after, read_checkpoint
 from eventlog.redis_client import relay_client
-from eventlog.sql import query
 from eventlog.streams import global_stream, stream_key
 from projections.envelope import envelope
 from projections.relay import Relay
@@ -22,16 +21,7 @@ from service.handlers import CONSISTENCY_HEADER
 from service.threads.events import MESSAGE_CREATED
 
 from .conftest import KEY_A, PROJECT_A
-from .test_wakeups import _until
-
-
-async def _wait_for(predicate, seconds: float = 10.0):
-    for _ in range(int(seconds / 0.05)):
-        result = await predicate()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached in time")
+from .helpers import append_raw, eventually, until
 
 
 async def test_late_commit_is_neither_skipped_nor_doubled(
@@ -53,30 +43,22 @@ async def test_late_commit_is_neither_skipped_nor_doubled(
         held = await connect(own.database_url)
         transaction = held.transaction()
         await transaction.start()
-        row = await held.fetchrow(
-            query("append-events"),
+        row = await append_raw(
+            held,
             early_thread,
-            None,
-            PROJECT_A,
-            None,
-            False,
-            [uuid.uuid4()],
-            [MESSAGE_CREATED],
-            [
-                {
-                    "id": "msg_heldopen",
-                    "thread_id": early_thread,
-                    "created_at": 1,
-                    "role": "user",
-                    "content": [{"type": "text", "text": {"value": "held", "annotations": []}}],
-                    "attachments": [],
-                    "metadata": {},
-                    "assistant_id": None,
-                    "run_id": None,
-                }
-            ],
-            {"project": PROJECT_A},
-            True,
+            MESSAGE_CREATED,
+            {
+                "id": "msg_heldopen",
+                "thread_id": early_thread,
+                "created_at": 1,
+                "role": "user",
+                "content": [{"type": "text", "text": {"value": "held", "annotations": []}}],
+                "attachments": [],
+                "metadata": {},
+                "assistant_id": None,
+                "run_id": None,
+            },
+            project=PROJECT_A,
         )
         held_position = row["last_position"]
 
@@ -107,7 +89,7 @@ async def test_late_commit_is_neither_skipped_nor_doubled(
                 == 2
             )
 
-        await _wait_for(both_projected)
+        await eventually(both_projected)
         listed = (await http.get(f"{url}/threads/{early_thread}/messages")).json()
         assert [m["id"] for m in listed["data"]] == ["msg_heldopen"]
 
@@ -117,7 +99,7 @@ async def test_late_commit_is_neither_skipped_nor_doubled(
             entries = await redis_client.xrange(key)
             return entries if len(entries) == 4 else None
 
-        entries = await _wait_for(published)
+        entries = await eventually(published)
         messages = [f for _, f in entries if f["type"] == MESSAGE_CREATED]
         assert [f["thread_id"] for f in messages] == [early_thread, late_thread]
         await db.close()
@@ -126,11 +108,10 @@ async def test_late_commit_is_neither_skipped_nor_doubled(
 async def _relay_until(relay: Relay, target, stop: asyncio.Event) -> None:
     task = asyncio.create_task(relay.run(stop))
     try:
-        for _ in range(200):
-            if relay.position is not None and relay.position >= target:
-                return
-            await asyncio.sleep(0.05)
-        raise AssertionError("relay did not reach the end of the log")
+        await eventually(
+            lambda: relay.position is not None and relay.position >= target,
+            failure="relay did not reach the end of the log",
+        )
     finally:
         stop.set()
         await task
@@ -221,7 +202,7 @@ async def test_the_relay_publishes_on_after_redis_drops_its_connection(
     task = asyncio.create_task(relay.run(stop))
     try:
         first = await read_after(conn, START, 100)
-        assert await _until(lambda: relay.position == end_position(first), 10)
+        assert await until(lambda: relay.position == end_position(first), 10)
         # Its connection, quiet between batches, says which it is; another client kills it.
         own = relay._connection
         assert own is not None
@@ -231,7 +212,7 @@ async def test_the_relay_publishes_on_after_redis_drops_its_connection(
         await _seed_log_more(dsn)
         relay.poke()
         everything = await read_after(conn, START, 100)
-        assert await _until(lambda: relay.position == end_position(everything), 10)
+        assert await until(lambda: relay.position == end_position(everything), 10)
         # The next batch met the closed connection, and went out again on a new one.
         assert REGISTRY.get_sample_value("threadlog_relay_publish_errors_total") > failed_before
         ids = [eid.decode() for eid, _ in await client.xrange(global_stream(prefix))]

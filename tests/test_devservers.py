@@ -18,6 +18,8 @@ import redis.asyncio as redis
 
 from service.devservers import DevServers, DevUrls
 
+from .helpers import running
+
 REPO = Path(__file__).resolve().parents[1]
 
 # An earlier `threadlog dev`: starts the servers, writes a row, then waits to be SIGKILLed.
@@ -53,7 +55,7 @@ def test_start_use_stop(tmp_path: Path) -> None:
         servers.stop()
     servers.stop()
 
-    assert not [pid for pid in pids if _running(pid)]
+    assert not [pid for pid in pids if running(pid)]
     assert not [port for port in ports if _accepts(port)]
     assert not data_dir.exists()
 
@@ -76,7 +78,7 @@ def test_start_recovers_from_killed_run(tmp_path: Path, kill_servers: bool) -> N
     urls = servers.start()
     try:
         assert ready == "ready\n"
-        assert not [pid for pid in leftovers if _running(pid)]
+        assert not [pid for pid in leftovers if running(pid)]
         assert asyncio.run(_notes(urls.database_url)) == ["kept"]
         asyncio.run(_use(urls))
     finally:
@@ -108,20 +110,6 @@ async def _notes(database_url: str) -> list[str]:
 def _server_pids(data_dir: Path) -> list[int]:
     postmaster = (data_dir / "postgres" / "postmaster.pid").read_text().split()[0]
     return [int(postmaster), int((data_dir / "valkey.pid").read_text())]
-
-
-def _running(pid: int) -> bool:
-    """Zombies count as gone: they hold nothing, and PID 1 of a container may never reap them."""
-    if not Path("/proc/self").is_dir():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def _accepts(port: int) -> bool:

@@ -11,6 +11,7 @@ import signal
 import sys
 import tempfile
 import time
+from functools import partial
 from urllib.parse import urlparse
 
 import asyncpg
@@ -21,17 +22,10 @@ from eventlog.streams import global_stream
 from service.app import apply_migrations
 
 from .conftest import KEY_A, PROJECT_A
+from .helpers import eventually, free_port
 
 AUTH = {"Authorization": f"Bearer {KEY_A}"}
 PREFIX = "faults"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Process:
@@ -79,7 +73,7 @@ class Process:
 
 
 async def _serve(urls, *, workers: bool, env: dict | None = None) -> tuple[Process, str]:
-    port = _free_port()
+    port = free_port()
     args = ["serve", "--port", str(port)] + ([] if workers else ["--no-workers"])
     process = await Process(urls, *args, env=env).start()
     url = f"http://127.0.0.1:{port}"
@@ -126,14 +120,8 @@ async def _log_and_stream(urls) -> tuple[list[str], list[str]]:
     return [r["id"] for r in rows], [entry_id for entry_id, _ in entries]
 
 
-async def _until(predicate, seconds: float = 90.0, step: float = 0.1):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = await predicate()
-        if result:
-            return result
-        await asyncio.sleep(step)
-    raise AssertionError("condition not reached")
+# What a fault lets happen again (a restart, a reconnection, a failover) may take this long.
+_until = partial(eventually, seconds=90.0, step=0.1, failure="condition not reached")
 
 
 async def _published_everything(urls) -> bool:

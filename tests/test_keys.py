@@ -1,25 +1,13 @@
 """Keys stored in the database: `threadlog keys create/list/revoke`, shown once, stored hashed."""
 
-import asyncio
-import os
-import sys
-
 import httpx
+
+from .helpers import threadlog
 
 
 async def _threadlog(settings, *args: str) -> tuple[int, str]:
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "service",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await process.communicate()
-    return process.returncode, out.decode()
+    env = {"DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url}
+    return await threadlog(env, *args, stderr_too=True)
 
 
 async def test_create_use_list_revoke(settings, base_url, start_server, db):

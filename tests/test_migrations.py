@@ -1,14 +1,14 @@
 """Migrations: applied in order, once, even when several processes start together."""
 
 import asyncio
-import os
-import sys
 
 import httpx
 
 from eventlog.database import connect
 from eventlog.sql import migrations
 from service.app import apply_migrations
+
+from .helpers import threadlog
 
 
 async def test_concurrent_starters_apply_each_migration_once(make_database):
@@ -151,14 +151,5 @@ async def test_a_thread_written_before_the_migration_reads_and_grows_after_it(
         ]
     finally:
         await conn.close()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "service",
-        "verify",
-        env={**os.environ, "DATABASE_URL": dsn},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await process.communicate()
-    assert process.returncode == 0, out.decode()
+    code, out = await threadlog({"DATABASE_URL": dsn}, "verify")
+    assert code == 0, out

@@ -7,14 +7,12 @@ import pytest
 
 from eventlog.streams import stream_key
 
+from .helpers import stream_entries
+
 
 async def _stream_events(redis_client, prefix: str, thread_id: str, count: int) -> list[dict]:
-    for _ in range(200):
-        entries = await redis_client.xrange(stream_key(prefix, "thread", thread_id))
-        if len(entries) >= count:
-            return [fields for _, fields in entries]
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"expected {count} entries on the thread stream")
+    key = stream_key(prefix, "thread", thread_id)
+    return [fields for _, fields in await stream_entries(redis_client, key, count)]
 
 
 async def test_thread_lifecycle(client, db, settings, redis_client):

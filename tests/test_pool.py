@@ -2,33 +2,21 @@
 connections it reuses, which it drops, how many it opens, and in what order it serves."""
 
 import asyncio
-import re
 import uuid
 
 import asyncpg
 import pytest
 
-from eventlog.database import LOOKED_UP_AT_CONNECT, connect, create_pool
+from eventlog.database import connect, create_pool
 from eventlog.positions import START, LogPosition
 from eventlog.reader import read_after
-from eventlog.sql import SQL_DIR, query
+from eventlog.sql import query
 from projections.projector import apply_to_views
 from service.app import apply_migrations
 from service.threads import events as ev
 from service.threads.requests import CreateMessage
 
-
-async def _backends(dsn: str) -> set[int]:
-    """The other sessions on the database (the pool's), by backend pid."""
-    admin = await asyncpg.connect(dsn)
-    try:
-        rows = await admin.fetch(
-            "select pid from pg_stat_activity "
-            "where datname = current_database() and pid <> pg_backend_pid()"
-        )
-    finally:
-        await admin.close()
-    return {r["pid"] for r in rows}
+from .helpers import backends
 
 
 async def test_a_statement_postgres_refuses_leaves_its_connection_in_use(make_database):
@@ -73,7 +61,7 @@ async def test_a_query_cancelled_midway_is_not_handed_to_the_next_caller(make_da
         pid = await pool.fetchval("select pg_backend_pid()")
         sleeping = asyncio.ensure_future(pool.execute("select pg_sleep(30)"))
         for _ in range(100):
-            if pid in await _backends(dsn) and not sleeping.done():
+            if pid in await backends(dsn) and not sleeping.done():
                 break
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.1)  # the statement is running on the server
@@ -84,10 +72,10 @@ async def test_a_query_cancelled_midway_is_not_handed_to_the_next_caller(make_da
         async with asyncio.timeout(10):
             assert await pool.fetchval("select pg_backend_pid()") != pid
         for _ in range(250):
-            if pid not in await _backends(dsn):
+            if pid not in await backends(dsn):
                 break
             await asyncio.sleep(0.02)
-        assert pid not in await _backends(dsn)
+        assert pid not in await backends(dsn)
     finally:
         await pool.close()
 
@@ -100,7 +88,7 @@ async def test_never_more_connections_than_its_size_and_callers_served_in_order(
             *(pool.fetchval("select pg_backend_pid() from pg_sleep(0.05)") for _ in range(8))
         )
         assert len(set(pids)) == 2
-        assert len(await _backends(dsn)) == 2
+        assert len(await backends(dsn)) == 2
 
         served: list[int] = []
 
@@ -128,7 +116,7 @@ async def test_close_lets_running_queries_finish_and_refuses_new_ones(make_datab
     assert running.done() and running.result() == 7
     with pytest.raises(asyncpg.InterfaceError):
         await pool.fetchval("select 1")
-    assert await _backends(dsn) == set()
+    assert await backends(dsn) == set()
 
 
 async def test_a_database_out_of_reach_fails_at_creation():
@@ -140,19 +128,9 @@ async def test_it_opens_its_connections_at_creation_and_no_more_than_its_size(ma
     dsn = await make_database()
     pool = await create_pool(dsn, min_size=5, max_size=3)
     try:
-        assert len(await _backends(dsn)) == 3
+        assert len(await backends(dsn)) == 3
     finally:
         await pool.close()
-
-
-def test_sql_passes_no_array_type_that_a_new_connection_would_look_up_on_first_use():
-    used = set()
-    for path in SQL_DIR.rglob("*.sql"):
-        text = re.sub(r"--[^\n]*", "", path.read_text())
-        used |= {t.lower() for t in re.findall(r"(\w+)\[\]", text)}
-    assert used, "the pattern found no array type at all"
-    # asyncpg knows text[] by heart; every other one is looked up when the connection opens.
-    assert used - {"text"} <= set(LOOKED_UP_AT_CONNECT)
 
 
 async def test_a_new_connection_runs_the_writes_without_looking_up_a_type(make_database):

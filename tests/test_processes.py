@@ -3,31 +3,16 @@
 import asyncio
 import os
 import signal
-import socket
 import sys
 
 import httpx
 
 from .conftest import KEY_A, PROJECT_A
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as stat:  # a zombie is not alive
-        return stat.read().split(")")[-1].split()[0] != "Z"
+from .helpers import free_port, running
 
 
 async def test_processes_share_the_port_and_stop_together(settings, make_database, make_prefix):
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": await make_database(),
@@ -65,4 +50,4 @@ async def test_processes_share_the_port_and_stop_together(settings, make_databas
         code = await asyncio.wait_for(parent.wait(), 30)
     assert code == 0
     await asyncio.sleep(0.2)
-    assert not any(_alive(pid) for pid in pids)
+    assert not any(running(pid) for pid in pids)

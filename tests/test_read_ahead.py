@@ -10,9 +10,7 @@ from eventlog.positions import START, LogPosition
 from projections.consumer import LogConsumer
 from service.app import apply_migrations
 
-from .test_commit_order import _wait_for
-from .test_pool import _backends
-from .test_wakeups import _until
+from .helpers import backends, eventually, until
 
 # Events in the backlog, in transactions of this many (commit order across transactions).
 BACKLOG, PER_TRANSACTION, BATCH = 430, 90, 50
@@ -64,7 +62,7 @@ async def _backlog(dsn: str) -> list[LogPosition]:
 async def _sessions_are(dsn: str, expected: int) -> bool:
     """Whether the database has `expected` sessions besides the one asking (a closed session
     leaves the server's view a moment after the client lets go of it: polled)."""
-    return len(await _backends(dsn)) == expected
+    return len(await backends(dsn)) == expected
 
 
 async def test_a_backlog_is_applied_once_in_order_with_the_next_batch_read_meanwhile(
@@ -77,14 +75,14 @@ async def test_a_backlog_is_applied_once_in_order_with_the_next_batch_read_meanw
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
     try:
-        assert await _until(lambda: len(consumer.seen) >= len(log), 10)
+        assert await until(lambda: len(consumer.seen) >= len(log), 10)
         assert consumer.seen == log
         full_batches = len(log) // BATCH
         # Each full batch had the next one read beside it; the short last one did not.
         assert consumer.read_ahead_while_applying[:full_batches] == [True] * full_batches
         assert consumer.read_ahead_while_applying[full_batches:] == [False]
         # Once idle, its own connection is all it holds.
-        await _wait_for(lambda: _sessions_are(dsn, 1), seconds=5)
+        await eventually(lambda: _sessions_are(dsn, 1), seconds=5)
         assert consumer.seen == log
     finally:
         stop.set()
@@ -98,9 +96,9 @@ async def test_stopping_in_the_middle_of_a_backlog_leaves_no_connection_behind(m
     consumer = Recorder(dsn, batch_size=BATCH)
     stop = asyncio.Event()
     task = asyncio.create_task(consumer.run(stop))
-    assert await _until(lambda: consumer.reading_ahead)
+    assert await until(lambda: consumer.reading_ahead)
     stop.set()
     await asyncio.wait_for(task, 10)
     assert 0 < len(consumer.seen) < len(log)
     assert consumer.seen == log[: len(consumer.seen)]
-    await _wait_for(lambda: _sessions_are(dsn, 0), seconds=5)
+    await eventually(lambda: _sessions_are(dsn, 0), seconds=5)

@@ -1,33 +1,16 @@
 """`threadlog rebuild` and `threadlog verify`, and an upcaster for an older event shape."""
 
 import asyncio
-import os
-import sys
-import uuid
 
 import httpx
 
 from eventlog.database import connect
-from eventlog.sql import query
 from eventlog.streams import stream_key
 
 from .conftest import KEY_A, PROJECT_A
+from .helpers import append_raw, threadlog
 
 AUTH = {"Authorization": f"Bearer {KEY_A}"}
-
-
-async def _threadlog(dsn: str, *args: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "service",
-        *args,
-        env={**os.environ, "DATABASE_URL": dsn},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await process.communicate()
-    return process.returncode, out.decode()
 
 
 async def _own_instance(settings, make_database, make_prefix, start_server):
@@ -63,7 +46,7 @@ async def test_verify_finds_a_tampered_view_and_rebuild_repairs_it(
         threads = await _seed(http, url, threads=4, messages=5)
         before = (await http.get(f"{url}/threads/{threads[1]}/messages")).json()
 
-    code, out = await _threadlog(own.database_url, "verify")
+    code, out = await threadlog({"DATABASE_URL": own.database_url}, "verify")
     assert code == 0, out
     assert "match" in out
 
@@ -73,15 +56,15 @@ async def test_verify_finds_a_tampered_view_and_rebuild_repairs_it(
         before["data"][0]["id"],
     )
     await db.execute("delete from thread_view where id = $1", threads[2])
-    code, out = await _threadlog(own.database_url, "verify")
+    code, out = await threadlog({"DATABASE_URL": own.database_url}, "verify")
     assert code == 1
     assert "message_view: 1 rows only in the live view, 1 only in the replay" in out
     assert "thread_view: 0 rows only in the live view, 1 only in the replay" in out
 
-    code, out = await _threadlog(own.database_url, "rebuild")
+    code, out = await threadlog({"DATABASE_URL": own.database_url}, "rebuild")
     assert code == 0, out
     assert "rebuilt the views from" in out
-    code, out = await _threadlog(own.database_url, "verify")
+    code, out = await threadlog({"DATABASE_URL": own.database_url}, "verify")
     assert code == 0, out
     async with httpx.AsyncClient(headers=AUTH) as http:
         after = (await http.get(f"{url}/threads/{threads[1]}/messages")).json()
@@ -114,7 +97,7 @@ async def test_rebuild_while_the_api_keeps_serving(
                 assert listed.json()["data"][0]["id"] == written[-1]
 
         load = asyncio.create_task(traffic())
-        code, out = await _threadlog(own.database_url, "rebuild")
+        code, out = await threadlog({"DATABASE_URL": own.database_url}, "rebuild")
         await asyncio.sleep(0.3)
         stop.set()
         await load
@@ -131,7 +114,7 @@ async def test_rebuild_while_the_api_keeps_serving(
             cursor = page["last_id"]
         assert everything[-len(written) :] == written
         assert len(everything) == 20 + len(written)
-    code, out = await _threadlog(own.database_url, "verify")
+    code, out = await threadlog({"DATABASE_URL": own.database_url}, "verify")
     assert code == 0, out
 
 
@@ -154,19 +137,7 @@ async def test_an_older_event_shape_is_upcast_on_replay(
             "assistant_id": None,
             "run_id": None,
         }
-        await db.fetchrow(
-            query("append-events"),
-            thread,
-            None,
-            PROJECT_A,
-            None,
-            False,
-            [uuid.uuid4()],
-            ["MessageCreated"],
-            [old_shape],
-            {"project": PROJECT_A},
-            True,
-        )
+        await append_raw(db, thread, "MessageCreated", old_shape, project=PROJECT_A)
         await db.close()
         for _ in range(100):
             listed = (await http.get(f"{url}/threads/{thread}/messages")).json()
@@ -183,5 +154,5 @@ async def test_an_older_event_shape_is_upcast_on_replay(
             break
         await asyncio.sleep(0.05)
     assert '"attachments":[{"file_id":"file-old","tools":[]}]' in entries[1][1]["data"]
-    code, out = await _threadlog(own.database_url, "verify")
+    code, out = await threadlog({"DATABASE_URL": own.database_url}, "verify")
     assert code == 0, out

@@ -14,7 +14,6 @@ use a real thread and message, so they reach the handlers past the 404; deletes 
 
 import asyncio
 import os
-import socket
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -35,6 +34,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from .helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = Path(__file__).with_name("openapi") / "openapi-threads-messages.yaml"
@@ -72,12 +73,6 @@ def patched_spec() -> dict[str, Any]:
     return spec
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def _started(server: asyncio.subprocess.Process, url: str) -> bool:
     async with httpx.AsyncClient() as client:
         for _ in range(300):
@@ -95,7 +90,7 @@ async def _started(server: asyncio.subprocess.Process, url: str) -> bool:
 @pytest.fixture(scope="session")
 async def live_server(server_urls, make_database, make_prefix) -> AsyncIterator[str]:
     """`threadlog serve` in a subprocess; yields its base URL (".../v1")."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": await make_database(),

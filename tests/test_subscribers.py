@@ -15,7 +15,8 @@ from eventlog.streams import stream_key
 from projections.envelope import StreamEvent
 from projections.subscriber import Subscriber, dead_letter_stream
 
-from .conftest import KEY_A, envelope_entry, tail_lines
+from .conftest import KEY_A
+from .helpers import envelope_entry, stream_entries, tail_lines
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SCHEMAS = DOCS / "schemas"
@@ -42,18 +43,11 @@ async def _thread_with_history(base_url: str) -> str:
     return thread
 
 
-async def _entries(redis_client, key: str, count: int) -> list:
-    for _ in range(200):
-        entries = await redis_client.xrange(key)
-        if len(entries) >= count:
-            return entries
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{key}: expected {count} entries")
-
-
 async def test_published_entries_match_the_shipped_schemas(base_url, settings, redis_client):
     thread = await _thread_with_history(base_url)
-    entries = await _entries(redis_client, stream_key(settings.redis_prefix, "thread", thread), 6)
+    entries = await stream_entries(
+        redis_client, stream_key(settings.redis_prefix, "thread", thread), 6
+    )
     envelope_schema = json.loads((SCHEMAS / "envelope.schema.json").read_text())
     data_schema = json.loads((SCHEMAS / "data.schema.json").read_text())
     checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
@@ -154,7 +148,7 @@ async def _publish(base_url: str, count: int) -> str:
 async def test_group_member_crash_is_reclaimed(base_url, settings, redis_client):
     subscriber = Subscriber(redis_client, settings.redis_prefix)
     thread = await _publish(base_url, 5)
-    await _entries(redis_client, stream_key(settings.redis_prefix, "thread", thread), 6)
+    await stream_entries(redis_client, stream_key(settings.redis_prefix, "thread", thread), 6)
     group = "g-" + secrets.token_hex(4)
     crashed = subscriber.group(group, "a", thread_id=thread, start="0", min_idle_ms=100)
     await crashed.ensure_group()
@@ -178,7 +172,7 @@ async def test_poison_event_goes_to_the_dead_letter_stream(base_url, settings, r
     subscriber = Subscriber(redis_client, settings.redis_prefix)
     thread = await _publish(base_url, 1)
     key = stream_key(settings.redis_prefix, "thread", thread)
-    await _entries(redis_client, key, 2)
+    await stream_entries(redis_client, key, 2)
     group = "dl-" + secrets.token_hex(4)
     member = subscriber.group(
         group, "a", thread_id=thread, start="0", min_idle_ms=0, max_deliveries=2

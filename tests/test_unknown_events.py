@@ -2,7 +2,6 @@
 deploy) is skipped and counted by every consumer, which go on around it: the views, the
 streams, read-your-writes and the SSE backfill never stall on it."""
 
-import asyncio
 import uuid
 
 import aiohttp
@@ -10,10 +9,10 @@ import httpx
 from prometheus_client import REGISTRY
 
 from eventlog.database import connect
-from eventlog.sql import query
 from eventlog.streams import global_stream, stream_key
 
 from .conftest import KEY_A, PROJECT_A
+from .helpers import append_raw, stream_entries, until
 from .sse_client import SseStream
 
 AUTH = {"Authorization": f"Bearer {KEY_A}"}
@@ -26,36 +25,6 @@ def _unknown(consumer: str, kind: str) -> float:
     return value or 0.0
 
 
-async def _append_unknown(dsn: str, thread: str, kind: str) -> None:
-    """Appends as a newer release would: a type no resource here registered."""
-    conn = await connect(dsn)
-    try:
-        await conn.fetchrow(
-            query("append-events"),
-            thread,
-            None,
-            PROJECT_A,
-            None,
-            False,
-            [uuid.uuid4()],
-            [kind],
-            [{"id": thread, "archived": True}],
-            {"project": PROJECT_A},
-            True,
-        )
-    finally:
-        await conn.close()
-
-
-async def _until(predicate, seconds: float = 10.0):
-    for _ in range(int(seconds / 0.05)):
-        result = await predicate()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 async def test_consumers_skip_and_count_an_unknown_event_and_go_on(
     settings, make_database, make_prefix, start_server, redis_client
 ):
@@ -66,11 +35,15 @@ async def test_consumers_skip_and_count_an_unknown_event_and_go_on(
     kind = f"ThreadArchived{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient(headers=AUTH, timeout=30) as http:
         thread = (await http.post(f"{url}/threads", json={})).json()["id"]
-        await _append_unknown(own.database_url, thread, kind)
-        for _ in range(200):
-            if _unknown("projector", kind) and _unknown("relay", kind):
-                break
-            await asyncio.sleep(0.05)
+        conn = await connect(own.database_url)
+        try:
+            # As a newer release would append it: a type no resource here registered.
+            await append_raw(
+                conn, thread, kind, {"id": thread, "archived": True}, project=PROJECT_A
+            )
+        finally:
+            await conn.close()
+        await until(lambda: _unknown("projector", kind) and _unknown("relay", kind), seconds=10)
         assert _unknown("projector", kind) == 1 and _unknown("relay", kind) == 1
 
         # The thread's view counts the event as projected: a read does not wait it out.
@@ -89,11 +62,7 @@ async def test_consumers_skip_and_count_an_unknown_event_and_go_on(
         # Published: the events around it, in order; the unknown one left out.
         key = stream_key(own.redis_prefix, "thread", thread)
 
-        async def published():
-            entries = await redis_client.xrange(key)
-            return entries if len(entries) == 2 else None
-
-        entries = await _until(published)
+        entries = await stream_entries(redis_client, key, 2)
         assert [f["version"] for _, f in entries] == ["1", "3"]
         assert [f["event"] for _, f in entries] == ["thread.created", "thread.message.created"]
         everything = await redis_client.xrange(global_stream(own.redis_prefix))

@@ -3,17 +3,15 @@ process, whose appends then send none (Postgres delivers every notification to e
 session of the database)."""
 
 import asyncio
-import datetime
 import uuid
 
 import httpx
 
 from eventlog.append import append
 from eventlog.database import connect, create_pool
-from eventlog.events import LoggedEvent
 from eventlog.positions import LogPosition
 from eventlog.streams import global_stream
-from projections.consumer import EVENTS_CHANNEL, LocalConsumers, LogConsumer
+from projections.consumer import EVENTS_CHANNEL, LocalConsumers
 from projections.projector import PROJECTED_CHANNEL, Projector
 from projections.relay import Relay
 from service.app import apply_migrations
@@ -21,16 +19,9 @@ from service.store.projection_wait import ProjectionWait
 from service.threads import events as ev
 
 from .conftest import KEY_A, PROJECT_A
+from .helpers import until
 
 AUTH = {"Authorization": f"Bearer {KEY_A}"}
-
-
-async def _until(condition, seconds: float = 5.0) -> bool:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return True
-        await asyncio.sleep(0.02)
-    return condition()
 
 
 async def _new_thread(pool, thread: str, *, notify: bool = False) -> LogPosition:
@@ -72,12 +63,12 @@ async def test_a_poke_wakes_a_consumer_that_would_otherwise_sleep_and_it_tells_i
     task = asyncio.create_task(projector.run(stop))
     pool = await create_pool(dsn)
     try:
-        assert await _until(lambda: projector.following)
+        assert await until(lambda: projector.following)
         at = await _new_thread(pool, "thread_poked")
         await asyncio.sleep(0.3)
         assert projector.position < at
         projector.poke()
-        assert await _until(lambda: projector.position >= at)
+        assert await until(lambda: projector.position >= at)
         # Waiters in its own process hear the position from it, not from Postgres.
         assert told[-1] == at
     finally:
@@ -116,7 +107,7 @@ async def test_only_a_process_without_active_consumers_notifies(
                 f"{api_only}/threads/{thread}/messages", json={"role": "user", "content": "b"}
             )
             assert created.status_code == 200
-            assert await _until(lambda: len(heard) == 1)
+            assert await until(lambda: len(heard) == 1)
             # Woken by that notification, the other process's projector answered it in time.
             assert "Threadlog-Read-Your-Writes" not in created.headers
     finally:
@@ -133,16 +124,16 @@ async def test_a_relay_fed_by_the_projector_publishes_what_it_read_without_readi
     tasks = [asyncio.create_task(c.run(stop)) for c in (projector, relay)]
     pool = await create_pool(dsn)
     try:
-        assert await _until(lambda: local.all_following)
+        assert await until(lambda: local.all_following)
         # Past each one's first read at start.
-        assert await _until(lambda: relay.log_reads >= 1 and projector.log_reads >= 1)
+        assert await until(lambda: relay.log_reads >= 1 and projector.log_reads >= 1)
         # Counted per instance: other relays of the test session share the metric's label.
         relay_reads, projector_reads = relay.log_reads, projector.log_reads
         positions = []
         for n in range(3):
             positions.append(await _new_thread(pool, f"thread_fed_{n}"))
             local.poke()
-            assert await _until(lambda: relay.position >= positions[-1])
+            assert await until(lambda: relay.position >= positions[-1])
         published = [eid for eid, _ in await redis_client.xrange(global_stream(prefix))]
         assert published == [str(p) for p in positions]
         assert projector.position == positions[-1]
@@ -152,69 +143,6 @@ async def test_a_relay_fed_by_the_projector_publishes_what_it_read_without_readi
         stop.set()
         await asyncio.gather(*tasks)
         await pool.close()
-
-
-def _events(*positions: tuple[int, int]) -> list[LoggedEvent]:
-    at = datetime.datetime.now(datetime.UTC)
-    return [
-        LoggedEvent(pos, tx, "thread_x", "thread", n, uuid.uuid4(), "ThreadCreated", {}, {}, at)
-        for n, (tx, pos) in enumerate(positions, 1)
-    ]
-
-
-def test_a_fed_consumer_takes_exactly_what_continues_from_its_position():
-    consumer = LogConsumer("unused", batch_size=3)
-    consumer._wake = asyncio.Event()  # following
-    first = _events((10, 1), (10, 2), (11, 3))
-    second = _events((12, 4), (13, 5))
-    consumer._hand(LogPosition(9, 0), first)
-    consumer._hand(LogPosition(11, 3), second)
-
-    # Part of the first segment is behind it: only the rest, then the next, up to a batch.
-    consumer.position = LogPosition(10, 1)
-    consumer._wake.clear()
-    taken = consumer._take_handed()
-    assert [e.global_position for e in taken] == [2, 3, 4]
-    assert consumer._wake.is_set(), "what did not fit waits for a wake-up"
-    consumer.position = LogPosition(12, 4)
-    assert [e.global_position for e in consumer._take_handed()] == [5]
-    consumer.position = LogPosition(13, 5)
-    assert consumer._take_handed() is None
-
-    # A segment that starts past its position leaves a gap: it reads the log itself.
-    consumer._hand(LogPosition(20, 9), _events((21, 10)))
-    assert consumer._take_handed() is None
-    assert not consumer._handed
-
-    # Segments wholly behind it are not kept, nor are any while it does not follow the log.
-    consumer._hand(LogPosition(9, 0), first)
-    assert not consumer._handed
-    consumer._hand(LogPosition(13, 5), _events((14, 6)))
-    assert [e.global_position for e in consumer._take_handed()] == [6]
-    consumer._wake = None
-    consumer._hand(LogPosition(14, 6), _events((15, 7)))
-    assert not consumer._handed
-
-
-def test_a_fed_consumer_ahead_of_its_upstream_is_woken_directly():
-    upstream, fed = LogConsumer("unused"), LogConsumer("unused")
-    upstream.feed(fed)
-    fed._wake, fed.position = asyncio.Event(), LogPosition(10, 5)
-    assert not fed.woken_by_upstream, "its upstream does not follow the log"
-    upstream._wake, upstream.read_to = asyncio.Event(), LogPosition(9, 4)
-    assert not fed.woken_by_upstream, "its upstream has yet to catch up with the log"
-    upstream._caught_up = True
-    assert not fed.woken_by_upstream, "its upstream has yet to read as far as it stands"
-    LocalConsumers((upstream, fed)).poke()
-    assert fed._wake.is_set()
-
-    upstream.read_to = LogPosition(10, 5)
-    fed._wake.clear()
-    assert fed.woken_by_upstream
-    LocalConsumers((upstream, fed)).poke()
-    fed._on_notify()
-    assert not fed._wake.is_set(), "woken although its upstream reads for it"
-    assert upstream._wake.is_set()
 
 
 async def test_a_fed_relay_does_not_listen_until_its_projector_stops_and_then_hears_appends(
@@ -230,24 +158,24 @@ async def test_a_fed_relay_does_not_listen_until_its_projector_stops_and_then_he
     relaying = asyncio.create_task(relay.run(stop_relay))
     pool = await create_pool(dsn)
     try:
-        assert await _until(lambda: local.all_following)
-        assert await _until(lambda: relay.log_reads >= 1 and projector.log_reads >= 1)
+        assert await until(lambda: local.all_following)
+        assert await until(lambda: relay.log_reads >= 1 and projector.log_reads >= 1)
         relay_reads = relay.log_reads
         # An append of this process: the projector reads it and hands it to the relay.
         fed = await _new_thread(pool, "thread_fed")
         local.poke(fed)
-        assert await _until(lambda: relay.position >= fed)
+        assert await until(lambda: relay.position >= fed)
         assert relay.log_reads == relay_reads, "the relay read the log itself"
-        assert await _until(lambda: not relay.listening), "a fed relay still listens"
+        assert await until(lambda: not relay.listening), "a fed relay still listens"
         assert projector.listening, "the projector must hear other processes' appends"
 
         stop_projector.set()
         await projecting
         assert unfollowed == ["projector"]
-        assert await _until(lambda: relay.listening)
+        assert await until(lambda: relay.listening)
         # An append from another process notifies; only that can wake the relay now.
         at = await _new_thread(pool, "thread_heard", notify=True)
-        assert await _until(lambda: relay.position >= at)
+        assert await until(lambda: relay.position >= at)
         published = [eid for eid, _ in await redis_client.xrange(global_stream(prefix))]
         assert published == [str(fed), str(at)]
     finally:
@@ -269,32 +197,19 @@ async def test_projection_wait_listens_only_while_no_projector_here_tells_it(mak
 
     async def notified(position: str) -> bool:
         await other.execute("select pg_notify($1, $2)", PROJECTED_CHANNEL, position)
-        return await _until(lambda: wait.position == LogPosition.parse(position), 1.0)
+        return await until(lambda: wait.position == LogPosition.parse(position), 1.0)
 
     try:
-        assert await _until(lambda: wait.listening)
+        assert await until(lambda: wait.listening)
         assert await notified("5-5"), "a notification did not reach the waiters"
         here[0] = True
         wait.recheck_now()
-        assert await _until(lambda: not wait.listening), "it still listens beside a projector"
+        assert await until(lambda: not wait.listening), "it still listens beside a projector"
         assert not await notified("6-6"), "it heard a notification without listening"
         here[0] = False  # the projector here stopped, and said so
         wait.recheck_now()
-        assert await _until(lambda: wait.listening), "it did not take up its LISTEN again"
+        assert await until(lambda: wait.listening), "it did not take up its LISTEN again"
         assert await notified("7-7")
     finally:
         await other.close()
         await wait.close()
-
-
-def test_a_poke_for_an_append_the_consumer_has_already_read_does_not_wake_it():
-    consumer = LogConsumer("unused")
-    consumer._wake, consumer.read_to = asyncio.Event(), LogPosition(10, 5)
-    LocalConsumers((consumer,)).poke(LogPosition(10, 5))
-    consumer.poke(LogPosition(9, 7))
-    assert not consumer._wake.is_set(), "woken to read what it has read"
-    consumer.poke(LogPosition(11, 6))
-    assert consumer._wake.is_set()
-    consumer._wake.clear()
-    consumer.poke()
-    assert consumer._wake.is_set(), "a poke without a position must always wake it"
