@@ -11,6 +11,15 @@ from .sql import functions, migrations
 _MIGRATION_LOCK = 0x7468726C  # arbitrary constant: "thrl"
 
 
+class NewerSchema(Exception):
+    """The database holds migrations this release does not have: a newer release migrated it.
+    Running against it could misread the log, so nothing is done."""
+
+    def __init__(self, unknown: list[str]) -> None:
+        super().__init__(", ".join(unknown))
+        self.unknown = unknown
+
+
 async def migrate(conn: asyncpg.Connection) -> list[str]:
     """Applies pending migrations; returns the names applied by this call."""
     applied_now: list[str] = []
@@ -21,7 +30,11 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
             " name text primary key, applied_at timestamptz not null default now())"
         )
         done = {r["name"] for r in await conn.fetch("select name from schema_migrations")}
-        for name, text in migrations():
+        known = migrations()
+        unknown = sorted(done - {name for name, _ in known})
+        if unknown:
+            raise NewerSchema(unknown)
+        for name, text in known:
             if name in done:
                 continue
             async with conn.transaction():

@@ -23,8 +23,10 @@ class LogPosition(NamedTuple):
 
     @classmethod
     def parse(cls, text: str) -> "LogPosition":
-        tx, _, pos = text.partition("-")
-        return cls(int(tx), int(pos))
+        """From "<transaction>-<position>", or "<transaction>" alone, which Redis reads as
+        "<transaction>-0" (so "0" is the start, as in XREAD)."""
+        tx, dash, pos = text.partition("-")
+        return cls(int(tx), int(pos) if dash else 0)
 
     def __str__(self) -> str:
         return f"{self.transaction_id}-{self.global_position}"

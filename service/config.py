@@ -160,6 +160,12 @@ _SECRET = {"THREADLOG_API_KEYS"}
 _URLS = {"DATABASE_URL", "REDIS_URL", "THREADLOG_READ_DATABASE_URL"}
 _URL_PASSWORD = re.compile(r"(://[^/@:]*:)[^/@]*@")
 
+
+def masked(url: str) -> str:
+    """A server URL as it may be shown: its password, if any, replaced by ***."""
+    return _URL_PASSWORD.sub(r"\1***@", url)
+
+
 _EXPECTED = {
     "int_parsing": "an integer",
     "int_from_float": "an integer",
@@ -179,7 +185,7 @@ def _shown(variable: str | None, value: object) -> str:
         return ""
     text = str(value)
     if variable in _URLS:
-        text = _URL_PASSWORD.sub(r"\1***@", text)
+        text = masked(text)
     if len(text) > 32:
         text = text[:32] + "..."
     return f", got {text!r}"

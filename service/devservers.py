@@ -49,6 +49,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ class DevServers:
         if self._lock_fd is not None:
             raise RuntimeError("DevServers is already started")
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock_fd = _lock(self.data_dir / "devservers.lock")
+        self._lock_fd = _lock(self.data_dir / LOCK_FILE)
         try:
             if os.geteuid() == 0:
                 self._user = _server_user()
@@ -333,6 +334,13 @@ def _server_user() -> pwd.struct_passwd:
             f"postgres cannot run as root, and creating user {SERVER_USER!r} for it failed: "
             f"{detail}"
         ) from exc
+    # Said once, when it happens: a system user appearing unannounced is a surprise.
+    print(
+        f"threadlog: created the system user {SERVER_USER!r} to run the embedded Postgres "
+        "(Postgres refuses to run as root); `userdel threadlog-dev` removes it",
+        file=sys.stderr,
+        flush=True,
+    )
     return pwd.getpwnam(SERVER_USER)
 
 
@@ -435,14 +443,41 @@ def _read_pid(path: Path) -> int | None:
 # Small helpers
 
 
+class DataDirInUse(RuntimeError):
+    """Another process (a running `threadlog dev`, or a test run) holds the data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(f"{data_dir} is in use by another running process")
+        self.data_dir = data_dir
+
+
+LOCK_FILE = "devservers.lock"
+
+
 def _lock(path: Path) -> int:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        raise RuntimeError(f"{path.parent} is in use by another running process") from None
+        raise DataDirInUse(path.parent) from None
     return fd
+
+
+def in_use(data_dir: Path) -> bool:
+    """Whether a process holds the data directory's servers now (the lock goes with its
+    holder, so a crashed run leaves nothing that counts)."""
+    try:
+        fd = os.open(Path(data_dir) / LOCK_FILE, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing also lets go of a lock just taken
+    return False
 
 
 def free_ports(count: int) -> list[int]:

@@ -9,6 +9,7 @@ the stream's last event (`thread.deleted`) it ends with `event: done` / `data: [
 """
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import orjson
@@ -32,6 +33,7 @@ def _frame(event: StreamEvent) -> bytes:
 
 
 DONE = b"event: done\ndata: [DONE]\n\n"
+INT64_MAX = 2**63 - 1
 
 
 def _resume_point(request: web.Request) -> LogPosition | None:
@@ -39,13 +41,17 @@ def _resume_point(request: web.Request) -> LogPosition | None:
     if not text:
         return None
     try:
-        return LogPosition.parse(text.strip())
+        position = LogPosition.parse(text.strip())
     except ValueError:
+        position = None
+    # Both parts are Postgres bigints (and Redis's ids 64-bit numbers): past that, no event.
+    if position is None or not all(0 <= part <= INT64_MAX for part in position):
         raise InvalidRequest(
             f"Invalid 'Last-Event-ID': '{text[:64]}' is not an event id (like '1234-56').",
             param="Last-Event-ID",
             code="invalid_value",
-        ) from None
+        )
+    return position
 
 
 class _Stream:
@@ -101,6 +107,42 @@ async def _next(queue: asyncio.Queue, stopping: asyncio.Event, seconds: float):
     return stopping if stopper in done else None
 
 
+async def _send_all(
+    request: web.Request,
+    stream: _Stream,
+    queue: asyncio.Queue,
+    key: str,
+    stream_id: str,
+    after: LogPosition | None,
+) -> None:
+    """What follows `after` (from Redis or the log), then live events, until the stream's last
+    event, the server's shutdown, or a subscriber too slow to keep up."""
+    ctx, settings = request.app[CONTEXT], request.app[SETTINGS]
+    if after is not None:
+        async for event in events_after(ctx.pool, request.app[REDIS], key, stream_id, after):
+            if await stream.send(event):
+                return
+    stopping = request.app[STOPPING]
+    while not stopping.is_set():
+        item = await _next(queue, stopping, settings.sse_heartbeat_seconds)
+        if item is None:
+            await stream.response.write(b": keep-alive\n\n")
+            continue
+        if isinstance(item, Overflow) or item is stopping:
+            return  # too slow, or shutting down: the client resumes with Last-Event-ID
+        if not stream.is_new(item):
+            continue
+        if stream.version is not None and item.version > stream.version + 1:
+            # The hub missed entries (trimmed before it read them): take them from the log.
+            async for missed in backfill(ctx.pool, stream_id, stream.position):
+                if missed.version >= item.version:
+                    break
+                if await stream.send(missed):
+                    return
+        if await stream.send(item):
+            return
+
+
 async def follow_stream(
     request: web.Request,
     category: str,
@@ -112,7 +154,6 @@ async def follow_stream(
 ) -> web.StreamResponse:
     """The handler's body for one stream: `exists(project)` says whether the caller may see
     it (else `not_found`); the stream ends after an event named `last_event`."""
-    ctx = request.app[CONTEXT]
     after = _resume_point(request)
     if not await exists(request[PROJECT]):
         raise not_found
@@ -132,27 +173,7 @@ async def follow_stream(
         await response.prepare(request)
         # Without a resume point, "now" is the last event already on the stream's key.
         stream = _Stream(response, after or await _published_until(client, key), last_event)
-        if after is not None:
-            async for event in events_after(ctx.pool, client, key, stream_id, after):
-                if await stream.send(event):
-                    return response
-        stopping = request.app[STOPPING]
-        while not stopping.is_set():
-            item = await _next(queue, stopping, settings.sse_heartbeat_seconds)
-            if item is None:
-                await response.write(b": keep-alive\n\n")
-                continue
-            if isinstance(item, Overflow) or item is stopping:
-                break  # too slow, or shutting down: the client resumes with Last-Event-ID
-            if not stream.is_new(item):
-                continue
-            if stream.version is not None and item.version > stream.version + 1:
-                # The hub missed entries (trimmed before it read them): take them from the log.
-                async for missed in backfill(ctx.pool, stream_id, stream.position):
-                    if missed.version >= item.version:
-                        break
-                    if await stream.send(missed):
-                        return response
-            if await stream.send(item):
-                return response
+        # A client that went away: nothing to answer, and nothing wrong here.
+        with contextlib.suppress(ConnectionResetError):
+            await _send_all(request, stream, queue, key, stream_id, after)
     return response

@@ -67,6 +67,18 @@ BAD_MESSAGES = [
         "invalid_value",
     ),
     (
+        "image-url-not-a-url",
+        _msg(content=[{"type": "image_url", "image_url": {"url": "notaurl"}}]),
+        "content[0].image_url.url",
+        "invalid_value",
+    ),
+    (
+        "image-url-not-http",
+        _msg(content=[{"type": "image_url", "image_url": {"url": "file:///etc/passwd"}}]),
+        "content[0].image_url.url",
+        "invalid_value",
+    ),
+    (
         "attachments-11",
         _msg(attachments=[{"file_id": f"f{i}", "tools": []} for i in range(11)]),
         "attachments",

@@ -106,9 +106,10 @@ async def test_isolation_and_bad_resume_point(base_url):
         assert other.json()["error"]["message"] == f"No thread found with id '{thread}'."
         nobody = await http.get(url)
         assert nobody.status_code == 401
-        bad = await http.get(url, headers={**AUTH, "Last-Event-ID": "yesterday"})
-        assert bad.status_code == 400
-        assert bad.json()["error"]["param"] == "Last-Event-ID"
+        for resume in ("yesterday", "1-99999999999999999999", "-1-2", "1-2-3"):
+            bad = await http.get(url, headers={**AUTH, "Last-Event-ID": resume})
+            assert bad.status_code == 400, resume
+            assert bad.json()["error"]["param"] == "Last-Event-ID"
         azure = await http.get(
             url.replace("/v1/", "/openai/"),
             params={"api-version": "2024-05-01-preview"},
@@ -130,3 +131,27 @@ async def test_heartbeat_and_azure_route(settings, start_server):
             async with asyncio.timeout(0.5):
                 await stream.next()
         assert stream.comments.count(": keep-alive") >= 2
+
+
+async def test_a_bare_number_resumes_as_redis_reads_it(base_url):
+    """`Last-Event-ID: 0` is the start, as XREAD's "0" is ("0-0"): the whole thread."""
+    async with httpx.AsyncClient(headers=AUTH) as http:
+        thread = (await _post(http, f"{base_url}/threads", {}))["id"]
+        await _post(http, f"{base_url}/threads/{thread}/messages", {"role": "user", "content": "a"})
+    async with _sse(f"{base_url}/threads/{thread}/events", {"Last-Event-ID": "0"}) as stream:
+        frames = await stream.take(2)
+    assert [f.event for f in frames] == ["thread.created", "thread.message.created"]
+
+
+async def test_a_client_that_leaves_is_no_dependency_failure(settings, start_server, caplog):
+    """A client closing its stream ends the handler quietly: the next write (a keep-alive)
+    finds the connection gone, which is no reason for a warning."""
+    quick = settings.model_copy(update={"sse_heartbeat_seconds": 0.05})
+    url = await start_server(quick, workers=False)
+    async with httpx.AsyncClient(headers=AUTH) as http:
+        thread = (await _post(http, f"{url}/threads", {}))["id"]
+    async with _sse(f"{url}/threads/{thread}/events") as stream:
+        first = await asyncio.wait_for(stream.response.content.readline(), 2)
+        assert first == b": keep-alive\n"
+    await asyncio.sleep(0.5)  # the handler's next keep-alive meets the closed connection
+    assert not [r for r in caplog.records if "dependency is unavailable" in r.getMessage()]

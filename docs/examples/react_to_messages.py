@@ -1,6 +1,7 @@
 """React to every new message, as a member of a consumer group.
 
-    REDIS_URL=redis://127.0.0.1:6379/0 python docs/examples/react_to_messages.py --count 10
+    eval "$(threadlog dev --print-env)"      # or export REDIS_URL of your own Redis
+    python docs/examples/react_to_messages.py --count 10
 
 Run several copies with different --consumer names: they share the work. If one dies, the
 others pick up what it had taken but not acknowledged (after --min-idle-ms). An event that keeps
@@ -27,7 +28,10 @@ async def main() -> None:
     parser.add_argument("--count", type=int, default=0, help="stop after this many (0: never)")
     args = parser.parse_args()
 
-    client = redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        parser.exit(2, 'REDIS_URL is not set: eval "$(threadlog dev --print-env)", or export it\n')
+    client = redis.from_url(url)
     members = Subscriber(client, args.prefix).group(
         args.group,
         args.consumer,

@@ -2,8 +2,10 @@
 Azure's v1 shape (file_ids) beside them."""
 
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import AfterValidator, Discriminator, Field, Tag
+from pydantic_core import PydanticCustomError
 
 from ..domain.requests import HasMetadata, Strict, Text, by_type
 
@@ -33,8 +35,21 @@ class ImageFilePart(Strict):
     image_file: ImageFile
 
 
+def _image_url(value: str) -> str:
+    """The schema's `format: uri`, "the external URL of the image": an http(s) URL with a host,
+    or a data URL of an image."""
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return value
+    if parts.scheme == "data" and parts.path.startswith("image/"):
+        return value
+    raise PydanticCustomError(
+        "image_url", "expected the URL of an image (http, https, or a data URL of an image)"
+    )
+
+
 class ImageUrl(Strict):
-    url: Annotated[Text, Field(min_length=1)]
+    url: Annotated[Text, Field(min_length=1), AfterValidator(_image_url)]
     detail: Detail | None = None
 
 

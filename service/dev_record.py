@@ -1,0 +1,49 @@
+"""Where a running `threadlog dev` has its servers, so every other command can find them.
+
+`threadlog dev` picks free ports at each start; it writes them to `<data dir>/dev.json` once
+everything listens and removes the file when it stops. A record counts only while the data
+directory's lock is held (devservers.in_use): a dev killed with SIGKILL leaves its file, but
+not its lock, and a stale file is never taken for a running dev.
+"""
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .devservers import in_use
+
+RECORD = "dev.json"
+DEFAULT_DATA_DIR = ".threadlog"
+
+
+@dataclass(frozen=True)
+class DevRecord:
+    database_url: str
+    redis_url: str
+    api_url: str
+    api_key: str
+    pid: int
+
+
+def write(data_dir: Path, record: DevRecord) -> None:
+    path = Path(data_dir) / RECORD
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(asdict(record), indent=2) + "\n")
+    partial.chmod(0o600)  # it holds the development key
+    os.replace(partial, path)
+
+
+def clear(data_dir: Path) -> None:
+    (Path(data_dir) / RECORD).unlink(missing_ok=True)
+
+
+def running(data_dir: Path) -> DevRecord | None:
+    """The record of the `threadlog dev` running on `data_dir`, or None."""
+    path = Path(data_dir) / RECORD
+    if not in_use(data_dir):
+        return None
+    try:
+        return DevRecord(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None  # still starting, or not a record of ours
