@@ -2,7 +2,7 @@
 
 Read from the service's own SQL files, never copied, so a change there shows here. Two checks:
 
-- list (sql/queries/list-messages-down.sql) as a prepared statement with the API pool's
+- list (sql/threads/queries/list-messages-down.sql) as a prepared statement with the API pool's
   settings (service/store/database.py: generic plans, no bitmap scans), the plan every page
   runs, beside the plan Postgres would make for these values: a plan that scans the whole thread
   and sorts it makes a page cost O(thread size), whatever the index promises.
@@ -17,13 +17,12 @@ from typing import Any
 import asyncpg
 
 from eventlog.database import API_SERVER_SETTINGS
+from eventlog.sql import query
 from projections.consumer import CONSUMER_SERVER_SETTINGS
-
-from .procs import REPO
 
 
 def _sql(name: str) -> str:
-    text = (REPO / "sql" / "queries" / f"{name}.sql").read_text()
+    text = query(name)
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
 
 
@@ -75,7 +74,7 @@ async def list_plans(conn: asyncpg.Connection, thread_id: str, project: str) -> 
     args = ", ".join(_literal(v) for v in (thread_id, project, None, None, 21, None))
     explain = f"explain (analyze, format json) execute {name}({args})"
     types = "text, text, text, text, int, text"  # views.messages_page's arguments
-    await conn.execute(f"prepare {name}({types}) as {_sql('list-messages-down')}")
+    await conn.execute(f"prepare {name}({types}) as {_sql('threads/list-messages-down')}")
     try:
         for setting, value in API_SERVER_SETTINGS.items():
             await conn.execute(f"set {setting} = '{value}'")
