@@ -3,7 +3,7 @@
 Read from the service's own SQL files, never copied, so a change there shows here. Two checks:
 
 - list (sql/threads/queries/list-messages-down.sql) as a prepared statement with the API pool's
-  settings (service/store/database.py: generic plans, no bitmap scans), the plan every page
+  settings (eventlog/database.py: generic plans, no bitmap scans), the plan every page
   runs, beside the plan Postgres would make for these values: a plan that scans the whole thread
   and sorts it makes a page cost O(thread size), whatever the index promises.
 - the log reader (sql/queries/read-log.sql) from a given position, as the projector runs it

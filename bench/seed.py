@@ -1,6 +1,6 @@
 """Seeding in SQL: a million messages through HTTP would take longer than the whole run.
 
-threadlog's log gets exactly what its write path appends (service/domain/events.py through
+threadlog's log gets exactly what its write path appends (service/threads/events.py through
 sql/functions/append-events.sql): per thread one `ThreadCreated` at version 1, then one
 `MessageCreated` per message at versions 2, 3, ... without gaps, each with the whole state in
 `data` and `{"project", "request_id"}` in `metadata`, and one `stream_heads` row at the last

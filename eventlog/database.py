@@ -17,7 +17,7 @@ def _dumps(value: object) -> str:
 # round trips (a query over pg_type, with JIT turned off and back on around it), 10-35 ms in a
 # new backend; the first appends on each new pool connection after a start paid it, and under
 # load the whole queue behind them did. One prepare when the connection opens looks them all up
-# at once. tests/test_pool.py checks that sql/ uses no other.
+# at once. tests/unit/test_sql.py checks that sql/ uses no other.
 LOOKED_UP_AT_CONNECT = ("uuid", "bigint", "jsonb")
 _LOOK_UP = "select " + ", ".join(f"${n}::{t}[]" for n, t in enumerate(LOOKED_UP_AT_CONNECT, 1))
 
@@ -81,13 +81,18 @@ class Pool:
     async def open(self, count: int) -> None:
         """Opens `count` connections now: a database out of reach fails start-up, not the
         first request."""
-        opened = await asyncio.gather(
-            *(self._connect() for _ in range(count)), return_exceptions=True
-        )
-        failed = [c for c in opened if isinstance(c, BaseException)]
-        if failed:
+        try:
+            opened = await asyncio.gather(
+                *(self._connect() for _ in range(count)), return_exceptions=True
+            )
+            failed = [c for c in opened if isinstance(c, BaseException)]
+            if failed:
+                raise failed[0]
+        except BaseException:
+            # A connection that failed, or a start-up cancelled meanwhile: those already open
+            # belong to no one else.
             self.terminate()
-            raise failed[0]
+            raise
         self._idle.extend(opened)
 
     async def _connect(self) -> asyncpg.Connection:
@@ -177,13 +182,7 @@ async def create_pool(dsn: str, *, min_size: int = 10, max_size: int = 10) -> Po
     backend's start and its first statements' planning, tens of ms: at start-up, not under the
     first burst of requests, which otherwise queued behind the connections being opened."""
     pool = Pool(dsn, max_size)
-    try:
-        await pool.open(min(min_size, max_size))
-    except BaseException:
-        # Cancelled while opening (a start-up interrupted): the connections already open
-        # belong to no one else.
-        pool.terminate()
-        raise
+    await pool.open(min(min_size, max_size))
     return pool
 
 

@@ -1,4 +1,5 @@
-"""Applies sql/migrations in order, once each, and (re)creates sql/functions.
+"""Applies sql/migrations in order, once each, and (re)creates the functions of sql/functions
+and sql/<resource>/functions.
 
 An advisory lock serialises concurrent starters (several `serve` processes, a compose migrate
 step), and the schema_migrations table records what is applied, so each file runs exactly once.

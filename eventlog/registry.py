@@ -57,23 +57,24 @@ class Resource:
 
 _EVENT_TYPES: dict[str, EventType] = {}
 _PROJECTIONS: dict[str, Projection] = {}
-_CATEGORIES: set[str] = set()
 
 
 def register(resource: Resource) -> None:
-    """Makes a resource's events and views known; registering the same one again is a no-op."""
+    """Makes a resource's events and views known; registering the same one again is a no-op.
+    A resource that claims an event type or a view another one has is refused whole."""
     for event_type in resource.event_types:
-        known = _EVENT_TYPES.setdefault(event_type.name, event_type)
-        if known is not event_type:
+        if _EVENT_TYPES.get(event_type.name, event_type) is not event_type:
             raise ValueError(f"event type {event_type.name!r} is registered twice")
     for projection in resource.projections:
-        known = _PROJECTIONS.setdefault(projection.view, projection)
-        if known is not projection:
+        if _PROJECTIONS.get(projection.view, projection) is not projection:
             raise ValueError(f"view {projection.view!r} is registered twice")
+    for event_type in resource.event_types:
+        _EVENT_TYPES[event_type.name] = event_type
+    for projection in resource.projections:
+        _PROJECTIONS[projection.view] = projection
     for name, steps in resource.upcasters.items():
         for step in steps:
             add_upcaster(name, step)
-    _CATEGORIES.add(resource.category)
 
 
 def event_type(name: str) -> EventType | None:
@@ -81,16 +82,16 @@ def event_type(name: str) -> EventType | None:
 
 
 def projections() -> tuple[Projection, ...]:
-    """Every registered projection, in the order they registered (a stable statement text)."""
+    """Every registered projection, in the order they registered (a stable statement text).
+    None registered is a mistake of the process's set-up, never a state to project in: the
+    checkpoint would move past events no view received."""
+    if not _PROJECTIONS:
+        raise RuntimeError("no resource is registered: import service.resources first")
     return tuple(_PROJECTIONS.values())
 
 
 def views() -> tuple[str, ...]:
-    return tuple(p.view for p in _PROJECTIONS.values())
-
-
-def categories() -> frozenset[str]:
-    return frozenset(_CATEGORIES)
+    return tuple(p.view for p in projections())
 
 
 def known(events: Iterable[LoggedEvent]) -> tuple[list[LoggedEvent], list[LoggedEvent]]:

@@ -27,7 +27,8 @@ def envelope(event: LoggedEvent) -> dict[str, bytes]:
     Redis client would otherwise encode every text field again for each. Only for events of
     a registered type (registry.known)."""
     kind = event_type(event.type)
-    assert kind is not None, f"unregistered event type {event.type!r}"
+    if kind is None:
+        raise ValueError(f"no resource registered the event type {event.type!r}")
     occurred = event.recorded_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
     fields = {
         "event_id": str(event.event_id),

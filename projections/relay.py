@@ -67,7 +67,7 @@ class Relay(LogConsumer):
         *,
         prefix: str,
         maxlen: int | None = 1_000_000,
-        stream_maxlen: int | None = 10_000,
+        own_stream_maxlen: int | None = 10_000,
         partitions: int = 1,
         checkpoint_seconds: float = CHECKPOINT_SECONDS,
         **kwargs,
@@ -76,7 +76,8 @@ class Relay(LogConsumer):
         self.redis = redis_client
         self.prefix = prefix
         self.maxlen = maxlen
-        self.stream_maxlen = stream_maxlen
+        # Of each stream's own key (a thread's), where `maxlen` is the global stream's.
+        self.own_stream_maxlen = own_stream_maxlen
         self.partitions = partitions
         self.checkpoint_seconds = checkpoint_seconds
         self.skipped = 0
@@ -112,7 +113,7 @@ class Relay(LogConsumer):
                 stream_key(self.prefix, e.category, e.stream_id),
                 fields,
                 e.position,
-                self.stream_maxlen,
+                self.own_stream_maxlen,
             )
             for e, fields in entries
         ]

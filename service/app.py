@@ -68,7 +68,7 @@ async def running_workers(
         client,
         prefix=settings.redis_prefix,
         maxlen=settings.stream_maxlen,
-        stream_maxlen=settings.thread_stream_maxlen,
+        own_stream_maxlen=settings.thread_stream_maxlen,
         partitions=settings.stream_partitions,
     )
     # While both lead here, the log is read once per batch, by the projector.

@@ -13,6 +13,7 @@ import importlib.metadata
 import logging
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -23,14 +24,14 @@ import asyncpg
 from aiohttp import web
 
 from eventlog.database import connect
-from eventlog.migrate import NewerSchema
+from eventlog.migrate import NewerSchema, migrate
 from eventlog.redis_client import REDIS_ERRORS
 
 from . import dev_record, heap, logs
-from .app import apply_migrations, create_app, running_workers
+from .app import create_app, running_workers
 from .auth import digest, new_key
 from .config import ConfigError, Settings, masked
-from .devservers import DataDirInUse
+from .devservers import DataDirInUse, DevUrls
 from .store import api_keys
 from .tail import tail
 
@@ -84,22 +85,43 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-async def _migrated(database_url: str) -> list[str]:
-    """Applies pending migrations; a database out of reach, or migrated by a newer release, is
-    a CommandError."""
+# What connecting can fail with: the server out of reach (OSError, a time-out), or refusing
+# the session (a wrong password, no such database, too many clients).
+CONNECT_ERRORS = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+async def _connected(database_url: str) -> asyncpg.Connection:
     try:
-        return await apply_migrations(database_url)
+        return await connect(database_url)
+    except (OSError, TimeoutError) as exc:
+        raise CommandError(
+            f"cannot reach Postgres at {masked(database_url)} ({_reason(exc)}): is it running? "
+            "DATABASE_URL names it"
+        ) from exc
+    except (asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise CommandError(
+            f"Postgres at {masked(database_url)} refused the connection: {_reason(exc)}"
+        ) from exc
+
+
+async def _migrated(database_url: str) -> list[str]:
+    """Applies pending migrations; a database out of reach or refusing us, or migrated by a
+    newer release, is a CommandError."""
+    conn = await _connected(database_url)
+    try:
+        return await migrate(conn)
     except NewerSchema as exc:
         raise CommandError(
             f"the database at {masked(database_url)} was migrated by a newer threadlog "
             f"(migrations {exc} are not in this release): run that release, or point "
             "DATABASE_URL at another database"
         ) from exc
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except asyncpg.PostgresError as exc:
         raise CommandError(
-            f"cannot reach Postgres at {masked(database_url)} ({_reason(exc)}): is it running? "
-            "DATABASE_URL names it"
+            f"migrating the database at {masked(database_url)} failed: {_reason(exc)}"
         ) from exc
+    finally:
+        await conn.close()
 
 
 async def _serve(
@@ -114,7 +136,15 @@ async def _serve(
     await _migrated(settings.database_url)
     app = create_app(settings, workers=workers, migrate_at_start=False)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
+    try:
+        await runner.setup()
+    except BaseException as exc:
+        # What had started (a pool, the workers) closes; a failure of an ordinary kind is
+        # one line.
+        await runner.cleanup()
+        if isinstance(exc, CONNECT_ERRORS):
+            raise CommandError(f"could not start: {_reason(exc)}") from exc
+        raise
     site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
     try:
         await site.start()
@@ -216,12 +246,13 @@ def _dev_key(data_dir: Path) -> str:
 def _print_env(record: dev_record.DevRecord) -> None:
     """The exports that point a shell (and the openai SDK, which reads OPENAI_BASE_URL and
     OPENAI_API_KEY) at a running dev."""
-    print(
-        f"export DATABASE_URL={record.database_url}\n"
-        f"export REDIS_URL={record.redis_url}\n"
-        f"export OPENAI_BASE_URL={record.api_url}/v1\n"
-        f"export OPENAI_API_KEY={record.api_key}"
-    )
+    exports = {
+        "DATABASE_URL": record.database_url,
+        "REDIS_URL": record.redis_url,
+        "OPENAI_BASE_URL": f"{record.api_url}/v1",
+        "OPENAI_API_KEY": record.api_key,
+    }
+    print("\n".join(f"export {name}={shlex.quote(value)}" for name, value in exports.items()))
 
 
 def _dev(args: argparse.Namespace) -> None:
@@ -248,40 +279,50 @@ def _dev(args: argparse.Namespace) -> None:
                 f"{args.data_dir} is in use by another threadlog dev (or a test run): stop it, "
                 "or pass --data-dir DIR for a dev of its own"
             ) from exc
-        key = _dev_key(data_dir)
-        keys = os.environ.get("THREADLOG_API_KEYS") or f"{key}:default"
-        os.environ["THREADLOG_API_KEYS"] = keys
-        settings = _settings(database_url=urls.database_url, redis_url=urls.redis_url)
-
-        def banner(url: str) -> None:
-            dev_record.write(
-                data_dir,
-                dev_record.DevRecord(urls.database_url, urls.redis_url, url, key, os.getpid()),
-            )
-            print(
-                f"threadlog is running at {url}/v1\n"
-                f"  API key:  {key} (project 'default')\n"
-                f"  Postgres: {urls.database_url} (data kept in {args.data_dir})\n"
-                f"  Redis:    {urls.redis_url} (keeps nothing across restarts; the events\n"
-                "            stay in Postgres, for the API and Server-Sent Events resumes)\n"
-                "Other threadlog commands run in this folder use these servers\n"
-                "(`threadlog tail`, `keys`, `verify`...); `threadlog dev --print-env` prints\n"
-                "the exports for other shells. Press Ctrl-C to stop.",
-                flush=True,
-            )
-
-        asyncio.run(_serve(settings, args.host, args.port, workers=True, banner=banner))
+        # The folder is ours now: a record left there by a dev killed earlier is stale.
+        dev_record.clear(data_dir)
+        try:
+            _run_dev(args, data_dir, urls)
+        finally:
+            dev_record.clear(data_dir)
     except KeyboardInterrupt:
         pass
     finally:
-        dev_record.clear(data_dir)
         servers.stop()
     print(f"threadlog dev: stopped; the data stays in {args.data_dir}", flush=True)
 
 
+def _run_dev(args: argparse.Namespace, data_dir: Path, urls: DevUrls) -> None:
+    """The API on the dev servers, announced once it listens (and recorded for the other
+    commands)."""
+    key = _dev_key(data_dir)
+    keys = os.environ.get("THREADLOG_API_KEYS") or f"{key}:default"
+    os.environ["THREADLOG_API_KEYS"] = keys
+    settings = _settings(database_url=urls.database_url, redis_url=urls.redis_url)
+
+    def banner(url: str) -> None:
+        dev_record.write(
+            data_dir,
+            dev_record.DevRecord(urls.database_url, urls.redis_url, url, key, os.getpid()),
+        )
+        print(
+            f"threadlog is running at {url}/v1\n"
+            f"  API key:  {key} (project 'default')\n"
+            f"  Postgres: {urls.database_url} (data kept in {args.data_dir})\n"
+            f"  Redis:    {urls.redis_url} (keeps nothing across restarts; the events\n"
+            "            stay in Postgres, for the API and Server-Sent Events resumes)\n"
+            "Other threadlog commands run in this folder use these servers\n"
+            "(`threadlog tail`, `keys`, `verify`...); `threadlog dev --print-env` prints\n"
+            "the exports for other shells. Press Ctrl-C to stop.",
+            flush=True,
+        )
+
+    asyncio.run(_serve(settings, args.host, args.port, workers=True, banner=banner))
+
+
 async def _keys(args: argparse.Namespace, settings: Settings) -> None:
     await _migrated(settings.database_url)
-    conn = await connect(settings.database_url)
+    conn = await _connected(settings.database_url)
     try:
         if args.keys_command == "create":
             key_id, key = new_key()
@@ -311,7 +352,7 @@ async def _replay_command(command: str, settings: Settings) -> int:
     from projections.rebuild import count_events, rebuild, verify
 
     await _migrated(settings.database_url)
-    conn = await connect(settings.database_url)
+    conn = await _connected(settings.database_url)
     try:
         total = await count_events(conn)
         with tqdm(total=total, unit="ev", unit_scale=True, desc=command, file=sys.stderr) as bar:
@@ -336,6 +377,13 @@ async def _replay_command(command: str, settings: Settings) -> int:
         return 1
     print("the views match a replay of the log")
     return 0
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("threadlog")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout not installed
+        return "(not installed)"
 
 
 def _parser() -> argparse.ArgumentParser:

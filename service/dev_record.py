@@ -2,8 +2,9 @@
 
 `threadlog dev` picks free ports at each start; it writes them to `<data dir>/dev.json` once
 everything listens and removes the file when it stops. A record counts only while the data
-directory's lock is held (devservers.in_use): a dev killed with SIGKILL leaves its file, but
-not its lock, and a stale file is never taken for a running dev.
+directory's lock is held (devservers.in_use) and its process lives: a dev killed with SIGKILL
+leaves its file, but neither its lock nor its process, and the next dev replaces the file as
+soon as it holds the lock.
 """
 
 import json
@@ -11,7 +12,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .devservers import in_use
+from .devservers import alive, in_use
 
 RECORD = "dev.json"
 DEFAULT_DATA_DIR = ".threadlog"
@@ -29,8 +30,11 @@ class DevRecord:
 def write(data_dir: Path, record: DevRecord) -> None:
     path = Path(data_dir) / RECORD
     partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps(asdict(record), indent=2) + "\n")
-    partial.chmod(0o600)  # it holds the development key
+    partial.unlink(missing_ok=True)
+    # Readable by its owner only from the start: it holds the development key.
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(json.dumps(asdict(record), indent=2) + "\n")
     os.replace(partial, path)
 
 
@@ -39,11 +43,14 @@ def clear(data_dir: Path) -> None:
 
 
 def running(data_dir: Path) -> DevRecord | None:
-    """The record of the `threadlog dev` running on `data_dir`, or None."""
+    """The record of the `threadlog dev` running on `data_dir`, or None. A dev that is still
+    starting holds the lock before it has replaced a record left by one killed earlier: a
+    record whose process is gone is that one."""
     path = Path(data_dir) / RECORD
     if not in_use(data_dir):
         return None
     try:
-        return DevRecord(**json.loads(path.read_text()))
+        record = DevRecord(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
         return None  # still starting, or not a record of ours
+    return record if alive(record.pid) else None

@@ -390,6 +390,29 @@ def _copy_install(install: Path, libs: Path) -> Path:
 # Processes
 
 
+def _state(stat: str) -> str:
+    """A process's state letter, from its /proc/<pid>/stat (after the command in parentheses,
+    which may itself hold spaces and parentheses)."""
+    return stat.rpartition(")")[2].split()[0]
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs. Zombies count as gone: they hold nothing, and PID 1 of a
+    container may never reap them."""
+    if not os.path.isdir("/proc/self"):  # macOS
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True  # another user's
+        return True
+    try:
+        return _state(Path(f"/proc/{pid}/stat").read_text()) not in ("Z", "X")
+    except OSError:
+        return False
+
+
 def _processes() -> dict[int, str]:
     """Command line of each process. Zombies are left out: they hold no ports, files or shared
     memory, and PID 1 of a container may never reap them."""
@@ -407,7 +430,7 @@ def _processes() -> dict[int, str]:
             cmdline = Path(entry.path, "cmdline").read_bytes()
         except OSError:  # exited meanwhile
             continue
-        if stat.rpartition(")")[2].split()[0] not in ("Z", "X"):
+        if _state(stat) not in ("Z", "X"):
             table[int(entry.name)] = cmdline.replace(b"\0", b" ").decode(errors="replace")
     return table
 
@@ -452,16 +475,22 @@ class DataDirInUse(RuntimeError):
 
 
 LOCK_FILE = "devservers.lock"
+LOCK_TRIES = 5
 
 
 def _lock(path: Path) -> int:
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        raise DataDirInUse(path.parent) from None
-    return fd
+    # A few tries: another command looking whether a dev runs (in_use) holds the lock for an
+    # instant, and must not be mistaken for a running dev.
+    for attempt in range(LOCK_TRIES):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if attempt + 1 < LOCK_TRIES:
+                time.sleep(0.05)
+    os.close(fd)
+    raise DataDirInUse(path.parent)
 
 
 def in_use(data_dir: Path) -> bool:
@@ -472,7 +501,9 @@ def in_use(data_dir: Path) -> bool:
     except OSError:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # Shared: lookers do not exclude each other, only a running dev's exclusive lock
+        # excludes them.
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
         return True
     finally:

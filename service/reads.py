@@ -51,12 +51,14 @@ async def fresh(
     operation: str,
     *,
     not_found: NotFound,
+    kind: str,
     replica: bool = False,
 ) -> tuple[Read, bool]:
     """Reads once the view has reached the stream's head (bounded); `not_found` if the stream
-    is gone. `replica`: the read may go to the read replica, when there is one."""
+    is gone; `kind` names the stream in errors ("thread"). `replica`: the read may go to the
+    read replica, when there is one."""
     if replica and ctx.replica is not None:
-        return await _fresh_on_replica(ctx, read, project, stream_id, operation, not_found)
+        return await _fresh_on_replica(ctx, read, project, stream_id, operation, not_found, kind)
     result = await read(ctx.pool)
     if result is None:
         raise not_found
@@ -73,7 +75,13 @@ async def fresh(
 
 
 async def _fresh_on_replica(
-    ctx: Context, read: Reader, project: str, stream_id: str, operation: str, not_found: NotFound
+    ctx: Context,
+    read: Reader,
+    project: str,
+    stream_id: str,
+    operation: str,
+    not_found: NotFound,
+    kind: str,
 ) -> tuple[Read, bool]:
     """The stream's head version comes from the primary: a replica that has not replayed a
     write yet has the old head as well, and its view would look current without the write.
@@ -103,5 +111,5 @@ async def _fresh_on_replica(
         pause = min(pause * 2, longest)
     READ_YOUR_WRITES_TIMEOUTS.labels(operation).inc()
     if result is None:  # the replica has not seen the stream at all yet
-        raise Unavailable("The object is still being written. Please retry.")
+        raise Unavailable(f"The {kind} is still being written. Please retry.")
     return result, False

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from redis.exceptions import ResponseError
 
 from eventlog.database import Pool
+from eventlog.metrics import UNKNOWN_EVENTS
 from eventlog.positions import LogPosition
 from eventlog.reader import read_after
 from eventlog.redis_client import REDIS_ERRORS, Client
@@ -39,7 +40,10 @@ async def backfill(pool: Pool, stream_id: str, after: LogPosition) -> AsyncItera
     type this release does not know are left out, as the relay leaves them out of Redis."""
     while True:
         batch = await read_after(pool, after, BATCH, stream_id=stream_id)
-        for event in known(batch)[0]:
+        ours, unknown = known(batch)
+        for event in unknown:
+            UNKNOWN_EVENTS.labels("sse", event.type).inc()
+        for event in ours:
             yield StreamEvent.from_entry(event.position, envelope(event))
         if len(batch) < BATCH:
             return

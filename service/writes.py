@@ -96,14 +96,16 @@ async def decide_and_append(
     render: Callable[[dict[str, Any]], dict[str, Any]],
     *,
     not_found: NotFound,
+    kind: str,
     wait: bool = True,
 ) -> Answer:
     """Decide a change from the current state (`load`'s row) and append it at that state's
     version; if the stream moved on meanwhile, decide again. The answer is `render` of the
     state the event carries, which is the view's at that version once projected (reading the
     view afterwards could show a later writer's change instead); a retried idempotent request
-    gets its first result. `not_found`: the stream went away meanwhile. `wait` False answers
-    without waiting for the projector (a deletion, whose reads wait for it themselves)."""
+    gets its first result. `not_found`: the stream went away meanwhile; `kind` names it in
+    errors ("thread"). `wait` False answers without waiting for the projector (a deletion,
+    whose reads wait for it themselves)."""
     earlier = await earlier_attempt(ctx, caller)
     if earlier is not None:
         return Answer(render(earlier[0].data))
@@ -122,4 +124,4 @@ async def decide_and_append(
             raise not_found
         done = await projected(ctx, appended, operation) if wait else True
         return Answer(render(event.data), done)
-    raise Unavailable("The object is changing too fast to change it now. Please retry.")
+    raise Unavailable(f"The {kind} is changing too fast to change now. Please retry.")

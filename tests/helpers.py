@@ -20,6 +20,7 @@ import asyncpg
 
 from eventlog.events import LoggedEvent
 from eventlog.sql import query
+from service.devservers import alive as running  # noqa: F401  (tests ask "running")
 from service.devservers import free_ports
 
 RECORDED_AT = datetime.datetime(2026, 11, 22, 5, 2, 45, 466696, tzinfo=datetime.UTC)
@@ -82,12 +83,10 @@ async def _result(condition: Callable[[], Any]) -> Any:
 async def until(condition: Callable[[], Any], seconds: float = 5.0, step: float = 0.02) -> bool:
     """Whether `condition` (a function, or a coroutine function) held within `seconds`: asked
     every `step`, and once more at the end."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await _result(condition):
-            return True
-        await asyncio.sleep(step)
-    return bool(await _result(condition))
+    try:
+        return bool(await eventually(condition, seconds, step))
+    except AssertionError:
+        return False
 
 
 async def eventually(
@@ -177,21 +176,6 @@ def free_port() -> int:
     """A loopback TCP port nothing listens on (now)."""
     (port,) = free_ports(1)
     return port
-
-
-def running(pid: int) -> bool:
-    """Whether a process runs. Zombies count as gone: they hold nothing, and PID 1 of a
-    container may never reap them."""
-    if not Path("/proc/self").is_dir():
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 async def backends(dsn: str) -> set[int]:

@@ -57,6 +57,14 @@ async def test_a_server_out_of_reach_is_named_with_its_password_masked(tmp_path)
         assert code == 1 and "Traceback" in out
 
 
+async def test_a_server_that_refuses_the_session_says_why(settings):
+    missing = settings.database_url.rsplit("/", 1)[0] + "/threadlog_no_such_database"
+    code, out = await threadlog({"DATABASE_URL": missing}, "migrate", stderr_too=True)
+    assert code == 1
+    line = _one_line(out)
+    assert "refused the connection" in line and "threadlog_no_such_database" in line
+
+
 async def test_a_port_in_use_says_so_and_how_to_choose_another(settings):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -136,6 +144,9 @@ async def test_the_other_commands_find_a_running_dev_and_only_while_it_runs(tmp_
         assert code == 1
         assert "is in use by another threadlog dev" in out.strip().splitlines()[-1]
         assert "Traceback" not in out
+        # ...and leaves the running dev's record as it was.
+        code, again = await threadlog({}, "dev", "--print-env", cwd=tmp_path, unset=SERVERS)
+        assert (code, again) == (0, exports)
     finally:
         dev.send_signal(signal.SIGINT)
         rest, _ = await asyncio.wait_for(dev.communicate(), 60)

@@ -1,1 +1,1 @@
-"""Adapters to Postgres: the event store, the views, migrations, and waiting for projections."""
+"""The API process's own adapters to Postgres: API keys, and waiting for the projector."""

@@ -73,6 +73,7 @@ async def _current_thread(
         thread_id,
         operation,
         not_found=thread_not_found(thread_id),
+        kind="thread",
         replica=replica,
     )
     if read.row is None:
@@ -108,6 +109,7 @@ async def modify_thread(
         change,
         lambda thread: render_thread(thread, caller.shape),
         not_found=thread_not_found(thread_id),
+        kind="thread",
     )
 
 
@@ -158,6 +160,7 @@ async def _current_message(
         thread_id,
         operation,
         not_found=thread_not_found(thread_id),
+        kind="thread",
         replica=replica,
     )
     if read.row is None:
@@ -193,6 +196,7 @@ async def modify_message(
         change,
         lambda data: render_message(message_state(data), caller.shape),
         not_found=thread_not_found(thread_id),
+        kind="thread",
     )
 
 
@@ -210,6 +214,7 @@ async def delete_message(ctx: Context, caller: Caller, thread_id: str, message_i
         ev.message_deleted,
         lambda _data: render_deleted(message_id, "thread.message.deleted"),
         not_found=thread_not_found(thread_id),
+        kind="thread",
         # Reads of the message wait for the projector to pass the deletion themselves.
         wait=False,
     )
@@ -235,6 +240,7 @@ async def list_messages(
         thread_id,
         "list_messages",
         not_found=thread_not_found(thread_id),
+        kind="thread",
         replica=True,
     )
     after_position, before_position = (

@@ -12,7 +12,11 @@ alter table stream_heads add column category text not null default 'thread';
 alter table stream_heads alter column category drop default;
 
 -- The thread-shaped functions give way to generic ones (sql/functions) and to one apply
--- function per view (sql/<resource>/functions).
+-- function per view (sql/<resource>/functions); every earlier form of the append goes too.
+drop function if exists threadlog_append_events(text, text, boolean, uuid[], text[], jsonb[], jsonb);
+drop function if exists threadlog_append_events(
+    text, text, boolean, bigint, boolean, uuid[], text[], jsonb[], jsonb
+);
 drop function if exists threadlog_append_events(
     text, text, boolean, bigint, boolean, uuid[], text[], jsonb[], jsonb, boolean
 );

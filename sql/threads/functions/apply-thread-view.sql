@@ -32,7 +32,7 @@ begin
     -- A deleted thread leaves the view; its events stay in the log.
     if jsonb_array_length(p_changes->'deleted') > 0 then
         delete from thread_view
-        where id in (select jsonb_array_elements_text(p_changes->'deleted'));
+        where id = any(array(select jsonb_array_elements_text(p_changes->'deleted')));
     end if;
 
     -- Readers wait on each thread's projected version for read-your-writes.
