@@ -24,7 +24,9 @@ class Unauthorized(ApiError):
 
 
 def digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode()).digest()
+    # Header bytes that are not UTF-8 reach us as surrogate escapes: they go back to the bytes
+    # that were sent, which match no key, rather than failing to encode.
+    return hashlib.sha256(key.encode("utf-8", "surrogateescape")).digest()
 
 
 def new_key() -> tuple[str, str]:

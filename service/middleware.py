@@ -65,11 +65,19 @@ def _route(request: web.Request) -> str:
     return route.resource.canonical if route.resource is not None else "unmatched"
 
 
+def _request_id(sent: str | None) -> str:
+    """The client's X-Request-Id when it is printable ASCII (it is logged and echoed back in a
+    header), else one of ours."""
+    if sent and sent.isascii() and sent.isprintable():
+        return sent[:128]
+    return secrets.token_hex(16)
+
+
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Gives the request its id, shapes whatever goes wrong as OpenAI's error body, and counts
     the request by route and status; within it, _shed_load and then _authenticate."""
-    request_id = (request.headers.get("X-Request-Id") or secrets.token_hex(16))[:128]
+    request_id = _request_id(request.headers.get("X-Request-Id"))
     request[REQUEST_ID] = request_id
     token = logs.REQUEST_ID.set(request_id)
     started = time.perf_counter()

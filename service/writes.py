@@ -86,6 +86,20 @@ async def earlier_attempt(ctx: Context, caller: Caller) -> list[LoggedEvent] | N
     return await _first_attempt(ctx, caller, event_ids(caller.project, caller.idempotency_key, 1))
 
 
+async def answered_meanwhile(
+    ctx: Context,
+    caller: Caller,
+    render: Callable[[dict[str, Any]], dict[str, Any]],
+    not_found: NotFound,
+) -> Answer:
+    """For a write that found its object gone: if an attempt of this same idempotent request
+    landed meanwhile (retries racing each other), its answer; else `not_found`."""
+    earlier = await earlier_attempt(ctx, caller)
+    if earlier is not None:
+        return Answer(render(earlier[0].data))
+    raise not_found
+
+
 async def decide_and_append(
     ctx: Context,
     caller: Caller,
@@ -110,7 +124,11 @@ async def decide_and_append(
     if earlier is not None:
         return Answer(render(earlier[0].data))
     for _ in range(DECIDE_ATTEMPTS):
-        read = await load()
+        try:
+            read = await load()
+        except NotFound as gone:
+            # Gone: perhaps by this very request, retried while its first attempt landed.
+            return await answered_meanwhile(ctx, caller, render, gone)
         event = change(dict(read.row))
         try:
             appended, replay = await append_events(
@@ -121,7 +139,7 @@ async def decide_and_append(
         if replay is not None:
             return Answer(render(replay[0].data))
         if appended is None:
-            raise not_found
+            return await answered_meanwhile(ctx, caller, render, not_found)
         done = await projected(ctx, appended, operation) if wait else True
         return Answer(render(event.data), done)
     raise Unavailable(f"The {kind} is changing too fast to change now. Please retry.")

@@ -32,10 +32,20 @@ def fingerprint(operation: str, path: dict[str, str], body: Any) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+def _utf8(key: str) -> bool:
+    """Header bytes that were not UTF-8 arrive as surrogate escapes, which no key may hold."""
+    try:
+        key.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_key(key: str | None) -> str | None:
-    if key is not None and (not 1 <= len(key) <= KEY_MAX_LENGTH or "\x00" in key):
+    if key is not None and (not 1 <= len(key) <= KEY_MAX_LENGTH or "\x00" in key or not _utf8(key)):
         raise InvalidRequest(
-            f"Invalid 'Idempotency-Key' header: expected 1 to {KEY_MAX_LENGTH} characters.",
+            f"Invalid 'Idempotency-Key' header: expected 1 to {KEY_MAX_LENGTH} characters of "
+            "UTF-8 text.",
             param="Idempotency-Key",
             code="invalid_value",
         )

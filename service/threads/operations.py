@@ -13,7 +13,13 @@ from ..domain.listing import ListQuery, cursor_not_in, plan_page
 from ..domain.metadata import updated_metadata
 from ..domain.render import render_deleted, render_list
 from ..reads import Read, fresh
-from ..writes import append_events, decide_and_append, earlier_attempt, projected
+from ..writes import (
+    answered_meanwhile,
+    append_events,
+    decide_and_append,
+    earlier_attempt,
+    projected,
+)
 from . import events as ev
 from . import views
 from .render import render_message, render_message_file, render_page, render_thread
@@ -114,16 +120,20 @@ async def modify_thread(
 
 
 async def delete_thread(ctx: Context, caller: Caller, thread_id: str) -> Answer:
+    deleted = render_deleted(thread_id, "thread.deleted")
     if await earlier_attempt(ctx, caller) is not None:
-        return Answer(render_deleted(thread_id, "thread.deleted"))
+        return Answer(deleted)
     appended, replay = await append_events(
         ctx, caller, thread_id, [ev.thread_deleted(thread_id)], delete=True
     )
     if appended is None and replay is None:
-        raise thread_not_found(thread_id)
+        # Gone: perhaps by a retry of this very request that landed first.
+        return await answered_meanwhile(
+            ctx, caller, lambda _data: deleted, thread_not_found(thread_id)
+        )
     # The stream head says "deleted" from this commit on, so every reader answers 404 at once,
     # whatever the projector's progress.
-    return Answer(render_deleted(thread_id, "thread.deleted"))
+    return Answer(deleted)
 
 
 # Messages
