@@ -44,13 +44,14 @@ def test_keys_within_bounds(key):
     assert check_key(key) == key
 
 
-@pytest.mark.parametrize("key", ["", "x" * (KEY_MAX_LENGTH + 1), "a\x00b"])
+# "\udcff": a header byte that was not UTF-8, as the server hands it over (surrogate escape).
+@pytest.mark.parametrize("key", ["", "x" * (KEY_MAX_LENGTH + 1), "a\x00b", "k\udcff\udcfe"])
 def test_keys_out_of_bounds(key):
     with pytest.raises(InvalidRequest) as refused:
         check_key(key)
     assert (refused.value.param, refused.value.code) == ("Idempotency-Key", "invalid_value")
     assert refused.value.message == (
-        "Invalid 'Idempotency-Key' header: expected 1 to 255 characters."
+        "Invalid 'Idempotency-Key' header: expected 1 to 255 characters of UTF-8 text."
     )
 
 
