@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .events import LoggedEvent
+from .metrics import UNKNOWN_EVENTS
 from .upcasting import Upcaster, add_upcaster
 
 
@@ -92,6 +93,16 @@ def projections() -> tuple[Projection, ...]:
 
 def views() -> tuple[str, ...]:
     return tuple(p.view for p in projections())
+
+
+def registered(events: Iterable[LoggedEvent], consumer: str) -> list[LoggedEvent]:
+    """The events of a registered type. The others, written by a newer release, are counted
+    for `consumer` in threadlog_unknown_events_total and left out: whoever meets them goes on
+    around them."""
+    ours, unknown = known(events)
+    for event in unknown:
+        UNKNOWN_EVENTS.labels(consumer, event.type).inc()
+    return ours
 
 
 def known(events: Iterable[LoggedEvent]) -> tuple[list[LoggedEvent], list[LoggedEvent]]:

@@ -13,10 +13,9 @@ from functools import cache
 import asyncpg
 
 from eventlog.events import LoggedEvent
-from eventlog.metrics import UNKNOWN_EVENTS
 from eventlog.positions import LogPosition
 from eventlog.reader import read_checkpoint
-from eventlog.registry import Projection, known, projections
+from eventlog.registry import Projection, projections, registered
 
 from .consumer import LogConsumer
 
@@ -46,10 +45,9 @@ async def apply_to_views(
     consumer's name and the batch's last position) moves that checkpoint and notifies, in the
     same transaction. Unqualified table names: the caller's search_path picks the tables (the
     live views, a rebuild's, or a verification's)."""
-    for event in known(events)[1]:
-        # Written by a newer release: it changes no view here (only the versions its stream's
-        # view keeps), and the log moves on around it.
-        UNKNOWN_EVENTS.labels(consumer, event.type).inc()
+    # An unknown event changes no view here, but still moves the version its stream's view
+    # keeps (Projection.reads): every event goes to the folds, counted or not.
+    registered(events, consumer)
     views = projections()
     changes = [p.fold([e for e in events if p.reads(e)]) for p in views]
     args: list[object] = list(changes)

@@ -18,11 +18,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from eventlog.events import LoggedEvent
-from eventlog.metrics import PUBLISH_ERRORS, UNKNOWN_EVENTS
+from eventlog.metrics import PUBLISH_ERRORS
 from eventlog.positions import LogPosition
 from eventlog.reader import read_checkpoint, write_checkpoint
 from eventlog.redis_client import Client, is_cluster
-from eventlog.registry import known
+from eventlog.registry import registered
 from eventlog.streams import global_stream, global_stream_of, stream_key
 
 from .consumer import LogConsumer
@@ -102,12 +102,9 @@ class Relay(LogConsumer):
         return max(checkpoint, published)
 
     async def handle(self, conn: asyncpg.Connection, events: list[LoggedEvent]) -> None:
-        ours, unknown = known(events)
-        for event in unknown:
-            # Written by a newer release: nothing here can render it. Its stream's entries go
-            # on around it (a subscriber sees the version skip), and the relay never stalls.
-            UNKNOWN_EVENTS.labels(self.name, event.type).inc()
-        entries = [(e, envelope(e)) for e in ours]
+        # An unknown event cannot be rendered here: its stream's entries go on around it (a
+        # subscriber sees the version skip), and the relay never stalls.
+        entries = [(e, envelope(e)) for e in registered(events, self.name)]
         stream_adds = [
             _xadd(
                 stream_key(self.prefix, e.category, e.stream_id),

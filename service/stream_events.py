@@ -10,11 +10,10 @@ from collections.abc import AsyncIterator
 from redis.exceptions import ResponseError
 
 from eventlog.database import Pool
-from eventlog.metrics import UNKNOWN_EVENTS
 from eventlog.positions import LogPosition
 from eventlog.reader import read_after
 from eventlog.redis_client import REDIS_ERRORS, Client
-from eventlog.registry import known
+from eventlog.registry import registered
 from projections.envelope import StreamEvent, as_text, envelope
 
 BATCH = 500
@@ -40,10 +39,7 @@ async def backfill(pool: Pool, stream_id: str, after: LogPosition) -> AsyncItera
     type this release does not know are left out, as the relay leaves them out of Redis."""
     while True:
         batch = await read_after(pool, after, BATCH, stream_id=stream_id)
-        ours, unknown = known(batch)
-        for event in unknown:
-            UNKNOWN_EVENTS.labels("sse", event.type).inc()
-        for event in ours:
+        for event in registered(batch, "sse"):
             yield StreamEvent.from_entry(event.position, envelope(event))
         if len(batch) < BATCH:
             return
